@@ -1,0 +1,21 @@
+export type { Point, DragPair, FeatureMap, Mask, RgbaImage } from './types.js';
+export type {
+  DragLatent,
+  LatentSource,
+  BackendInfo,
+  CallOptions,
+  ForwardOptions,
+  ForwardPass,
+  DragBackend,
+} from './backend.js';
+export { cloneLatent } from './backend.js';
+export type { PointTracker, TrackResult } from './point-tracker.js';
+export type {
+  MotionSupervisor,
+  SupervisionBranch,
+  SupervisionInput,
+  SupervisionResult,
+} from './motion-supervisor.js';
+export { StableDragError, invariant } from './errors.js';
+export type { StableDragErrorCode } from './errors.js';
+export { sampleBilinear, scatterBilinear, toFeatureCoord, toImageCoord } from './bilinear.js';
