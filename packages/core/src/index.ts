@@ -19,3 +19,22 @@ export type {
 export { StableDragError, invariant } from './errors.js';
 export type { StableDragErrorCode } from './errors.js';
 export { sampleBilinear, scatterBilinear, toFeatureCoord, toImageCoord } from './bilinear.js';
+export { Adam } from './adam.js';
+export type { AdamOptions } from './adam.js';
+export { DragSession } from './drag-session.js';
+export type {
+  DragSessionOptions,
+  DragStepEvent,
+  DragStepTimings,
+  DragStopReason,
+  DragResult,
+  RunOptions,
+} from './drag-session.js';
+export {
+  validatePoint,
+  validatePairs,
+  validateMask,
+  validateBackendAndLatent,
+  defaultStopDistance,
+} from './validate.js';
+export { createRng, createNormalRng } from './prng.js';

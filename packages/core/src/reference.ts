@@ -1,1 +1,2 @@
-export {};
+export { GaussianBlobBackend } from './gaussian-blob-backend.js';
+export type { GaussianBlobBackendOptions } from './gaussian-blob-backend.js';

@@ -1,0 +1,225 @@
+import { Adam } from './adam.js';
+import { cloneLatent } from './backend.js';
+import type { DragBackend, DragLatent, ForwardPass } from './backend.js';
+import { StableDragError } from './errors.js';
+import type { MotionSupervisor, SupervisionBranch } from './motion-supervisor.js';
+import type { PointTracker } from './point-tracker.js';
+import type { DragPair, Mask, Point, RgbaImage } from './types.js';
+import { defaultStopDistance, validateBackendAndLatent, validateMask, validatePairs } from './validate.js';
+
+export interface DragSessionOptions {
+  readonly backend: DragBackend;
+  /** How handles are found again each step (DragGAN: nearest neighbour; StableDrag: discriminative). */
+  readonly tracker: PointTracker;
+  /** How the loss is made (DragGAN: Eq. 1 only; StableDrag: the confident switch of Eq. 5). */
+  readonly supervisor: MotionSupervisor;
+  /** Starting latent; copied, never modified. */
+  readonly latent: DragLatent;
+  readonly pairs: readonly DragPair[];
+  /** Editable region (1 = may change) at image size. */
+  readonly mask?: Mask;
+  /** Upper bound on optimisation steps. Default 300. */
+  readonly maxSteps?: number;
+  /** Adam learning rate. Default: the backend's `defaultLearningRate`. */
+  readonly learningRate?: number;
+  /** A handle within this many pixels of its target is done. Default DragGAN's max(2, 2·h/512). */
+  readonly stopDistance?: number;
+  /** Ask the backend for each step's image (for live views and GIFs). Default false. */
+  readonly withImages?: boolean;
+  /** Milliseconds clock for timings; injectable for tests. Default `performance.now`. */
+  readonly clock?: () => number;
+}
+
+/** Where one step's time went, in milliseconds. */
+export interface DragStepTimings {
+  readonly forward: number;
+  readonly track: number;
+  readonly supervise: number;
+  readonly backward: number;
+  readonly optimizer: number;
+  readonly total: number;
+}
+
+/** What the loop reports after each step; enough for a progress bar, a GIF writer or a UI. */
+export interface DragStepEvent {
+  /** 1-based optimisation step. */
+  readonly step: number;
+  readonly maxSteps: number;
+  /** Handle positions tracked on this step's features (image pixels). */
+  readonly points: readonly Point[];
+  readonly targets: readonly Point[];
+  /** Tracking confidence s_i of each handle. */
+  readonly confidences: readonly number[];
+  /** Distance of each handle to its target, pixels. */
+  readonly distances: readonly number[];
+  /** Supervision loss of this step (0 on the final, converged step, which takes no update). */
+  readonly loss: number;
+  /** Which loss drove each handle (Eq. 5). */
+  readonly branches: readonly SupervisionBranch[];
+  readonly timings: DragStepTimings;
+  /** True on the step that found every handle at its target; no update follows. */
+  readonly converged: boolean;
+  /** This step's image (before its update), when `withImages` is set and the backend gives it. */
+  readonly image?: RgbaImage;
+}
+
+export type DragStopReason = 'converged' | 'max-steps' | 'aborted';
+
+export interface DragResult {
+  readonly stopReason: DragStopReason;
+  /** Optimisation steps taken (Adam updates). */
+  readonly steps: number;
+  /** Final latent (a copy the caller owns). */
+  readonly latent: DragLatent;
+  /** Last tracked handle positions. */
+  readonly points: readonly Point[];
+  readonly targets: readonly Point[];
+  /** Every step's event, without images. */
+  readonly history: readonly DragStepEvent[];
+  /** Time of step 0 (features F0 plus tracker and supervisor set-up), ms. */
+  readonly setupMs: number;
+}
+
+export interface RunOptions {
+  /** Aborting stops before the next step; `run` then resolves with stopReason 'aborted'. */
+  readonly signal?: AbortSignal;
+  /** Called after each step; awaited, so a slow consumer (GIF encoder) applies back-pressure. */
+  readonly onStep?: (event: DragStepEvent) => void | Promise<void>;
+}
+
+function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true || (error instanceof Error && error.name === 'AbortError');
+}
+
+/**
+ * The drag loop of the paper's Fig. 2. Step 0 computes F0 and lets the tracker (templates,
+ * discriminative filter, Eq. 3) and the supervisor (templates, mask) initialise. Each step then:
+ * features → track points → loss and dL/dF → backend VJP → Adam step on the optimised latent.
+ * Stops when every handle is within the stop distance, at `maxSteps`, or when aborted.
+ */
+export class DragSession {
+  private readonly options: DragSessionOptions;
+  private readonly maxSteps: number;
+  private readonly stopDistance: number;
+  private readonly learningRate: number;
+  private running = false;
+
+  constructor(options: DragSessionOptions) {
+    const { backend, latent, pairs, mask } = options;
+    validateBackendAndLatent(backend, latent);
+    const info = backend.info;
+    this.stopDistance = options.stopDistance ?? defaultStopDistance(info.imageHeight);
+    this.maxSteps = options.maxSteps ?? 300;
+    if (!Number.isInteger(this.maxSteps) || this.maxSteps < 1) {
+      throw new StableDragError('INVALID_INPUT', `maxSteps must be a positive integer, got ${options.maxSteps}.`);
+    }
+    this.learningRate = options.learningRate ?? info.defaultLearningRate;
+    if (!(this.learningRate > 0) || !Number.isFinite(this.learningRate)) {
+      throw new StableDragError('INVALID_INPUT', `learningRate must be a positive number, got ${options.learningRate}.`);
+    }
+    validatePairs(pairs, info, this.stopDistance);
+    if (mask) validateMask(mask, info);
+    this.options = options;
+  }
+
+  /** Runs the drag to the end. A session runs once at a time; run it again to repeat the same drag. */
+  async run(runOptions: RunOptions = {}): Promise<DragResult> {
+    if (this.running) throw new StableDragError('INVALID_INPUT', 'This DragSession is already running; wait for it or abort it first.');
+    this.running = true;
+    try {
+      return await this.loop(runOptions);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async loop({ signal, onStep }: RunOptions): Promise<DragResult> {
+    const { backend, tracker, supervisor, pairs, mask } = this.options;
+    const clock = this.options.clock ?? (() => performance.now());
+    const withImage = this.options.withImages ?? false;
+    const latent = cloneLatent(this.options.latent);
+    const targets = pairs.map((p) => p.target);
+    let points: Point[] = pairs.map((p) => p.handle);
+    const history: DragStepEvent[] = [];
+    const adam = new Adam(latent.optimized.length, { lr: this.learningRate });
+    const size = backend.info.optimizedSize;
+    let steps = 0;
+    let pass: ForwardPass | undefined;
+
+    const finish = (stopReason: DragStopReason): DragResult => ({
+      stopReason, steps, latent: cloneLatent(latent), points, targets, history, setupMs,
+    });
+
+    let setupMs = 0;
+    try {
+      if (signal?.aborted) return finish('aborted');
+      const t0 = clock();
+      // Step 0: F0 is also the features of step 1 (the latent has not moved yet), so keep its pass.
+      pass = await backend.forward(latent, { withVjp: true, withImage, signal });
+      tracker.init(pass.features, points);
+      supervisor.init(pass.features, points, mask);
+      setupMs = clock() - t0;
+
+      for (let step = 1; step <= this.maxSteps; step++) {
+        if (signal?.aborted) return finish('aborted');
+        const tStart = clock();
+        if (!pass) pass = await backend.forward(latent, { withVjp: true, withImage, signal });
+        const tForward = clock();
+        const tracked = tracker.track(pass.features, points);
+        points = tracked.map((r) => r.point);
+        const confidences = tracked.map((r) => r.confidence);
+        const distances = points.map((p, i) => Math.hypot(targets[i]!.x - p.x, targets[i]!.y - p.y));
+        const tTrack = clock();
+        const converged = distances.every((d) => d <= this.stopDistance);
+
+        let loss = 0;
+        let branches: SupervisionBranch[] = points.map(() => 'none');
+        let tSupervise = tTrack;
+        let tBackward = tTrack;
+        let tEnd = tTrack;
+        if (!converged) {
+          const sup = supervisor.compute({ features: pass.features, handles: points, targets, confidences, step });
+          loss = sup.loss;
+          branches = [...sup.branches];
+          tSupervise = clock();
+          const grad = await pass.vjp(sup.grad, { signal });
+          if (grad.length !== size) {
+            throw new StableDragError(
+              'INVALID_BACKEND',
+              `Backend '${backend.info.name}' returned a gradient of ${grad.length} floats from vjp(); its optimizedSize is ${size}. Fix the backend's vjp().`,
+            );
+          }
+          tBackward = clock();
+          adam.step(latent.optimized, grad);
+          steps = step;
+          tEnd = clock();
+        }
+        const image = pass.image;
+        pass.release();
+        pass = undefined;
+
+        const event: DragStepEvent = {
+          step, maxSteps: this.maxSteps, points, targets, confidences, distances, loss, branches, converged,
+          timings: {
+            forward: tForward - tStart,
+            track: tTrack - tForward,
+            supervise: tSupervise - tTrack,
+            backward: tBackward - tSupervise,
+            optimizer: tEnd - tBackward,
+            total: tEnd - tStart,
+          },
+          ...(image ? { image } : {}),
+        };
+        history.push(image ? { ...event, image: undefined } : event);
+        if (onStep) await onStep(event);
+        if (converged) return finish('converged');
+      }
+      return finish('max-steps');
+    } catch (error) {
+      if (isAbort(error, signal)) return finish('aborted');
+      throw error;
+    } finally {
+      pass?.release();
+    }
+  }
+}
