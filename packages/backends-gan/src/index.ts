@@ -1,1 +1,10 @@
-export {};
+export { GanBackend } from './gan-backend.js';
+export type { GanBackendParts } from './gan-backend.js';
+export { parseModelConfig } from './model-config.js';
+export type { ModelConfig } from './model-config.js';
+export type { GradientGraphs } from './gradient-graphs.js';
+export { buildGradientGraphs } from './build-gradient-graphs.js';
+export { readModelFiles, bytesToFloat32 } from './model-files.js';
+export type { ModelFiles, ReadModelFile } from './model-files.js';
+export { chwToRgba } from './image-convert.js';
+export type { OrtRuntime, OrtSession, OrtSessionOptions, OrtTensor } from './ort-runtime.js';

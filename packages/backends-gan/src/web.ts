@@ -1,1 +1,41 @@
-export {};
+import * as ort from 'onnxruntime-web';
+import { StableDragError } from '@stabledrag/core';
+import { GanBackend } from './gan-backend.js';
+import { buildGradientGraphs } from './build-gradient-graphs.js';
+import { readModelFiles } from './model-files.js';
+import type { OrtRuntime, OrtSessionOptions } from './ort-runtime.js';
+
+export * from './index.js';
+
+export interface LoadGanBackendWebOptions {
+  /** URL of the model folder (served statically), ending in '/'. */
+  readonly baseUrl: string | URL;
+  /** e.g. ['webgpu', 'wasm'] or ['wasm']. Default ['wasm']. */
+  readonly executionProviders?: readonly string[];
+  readonly optimizeWs?: number;
+  readonly sessionOptions?: OrtSessionOptions;
+  /** Injected fetch (tests, service workers). Default globalThis.fetch. */
+  readonly fetch?: typeof fetch;
+}
+
+/** Loads a model folder over HTTP on onnxruntime-web and builds its backward graph in the page. */
+export async function loadGanBackend(options: LoadGanBackendWebOptions): Promise<GanBackend> {
+  const doFetch = options.fetch ?? globalThis.fetch;
+  const base = new URL(String(options.baseUrl), typeof location !== 'undefined' ? location.href : undefined);
+  const files = await readModelFiles(async (name) => {
+    const res = await doFetch(new URL(name, base));
+    if (!res.ok) throw new StableDragError('MODEL_ERROR', `HTTP ${res.status} for ${new URL(name, base).href}`);
+    return new Uint8Array(await res.arrayBuffer());
+  }, base.href.replace(/\/$/, ''));
+  const gradients = buildGradientGraphs(files.synthesis, files.config);
+  return GanBackend.create({
+    runtime: ort as unknown as OrtRuntime,
+    config: files.config,
+    mappingModel: files.mapping,
+    synthesisModel: files.synthesis,
+    gradients,
+    wAvg: files.wAvg,
+    sessionOptions: { executionProviders: options.executionProviders ?? ['wasm'], ...options.sessionOptions },
+    ...(options.optimizeWs !== undefined ? { optimizeWs: options.optimizeWs } : {}),
+  });
+}
