@@ -1,1 +1,15 @@
-export {};
+import { main } from './main.js';
+
+// Ctrl-C: the first one aborts the drag (which still writes its outputs, exit 130);
+// a second one exits at once.
+const controller = new AbortController();
+let interrupts = 0;
+process.on('SIGINT', () => {
+  interrupts++;
+  if (interrupts > 1) process.exit(130);
+  process.stderr.write('\nInterrupted: finishing the current step and writing the outputs (Ctrl-C again to quit now).\n');
+  controller.abort(new Error('Interrupted by Ctrl-C'));
+});
+
+const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, signal: controller.signal });
+process.exitCode = code;

@@ -1,0 +1,62 @@
+import { parseArgs } from 'node:util';
+import type { CliContext } from '../context.js';
+import { ExitCode, usageError } from '../errors.js';
+import type { ExitCodeValue } from '../errors.js';
+import { defaultRadii } from '../methods.js';
+import { resolveModelSpec } from '../models.js';
+
+export const INFO_HELP = `Usage: stabledrag info [--model <dir|name>] [--json]
+
+Describes a model: resolution, latent sizes, feature tensor, default radii and learning rate.
+
+  --model <dir|name>  model folder or name (default, tiny, reference); default: default
+  --json              print the description as JSON
+  -h, --help          this help
+`;
+
+const OPTIONS = {
+  model: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function show(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(show).join(', ')}]`;
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value as Record<string, unknown>).map(([k, v]) => `${k}=${show(v)}`).join(', ');
+  }
+  return String(value);
+}
+
+export async function runInfo(argv: readonly string[], ctx: CliContext): Promise<ExitCodeValue> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false }));
+  } catch (error) {
+    throw usageError(`${(error as Error).message}\nRun "stabledrag info --help" for the options.`, error);
+  }
+  if (values.help) {
+    ctx.stdout.write(INFO_HELP);
+    return ExitCode.OK;
+  }
+  const model = await ctx.loadModel(resolveModelSpec(values.model, ctx.cwd));
+  try {
+    const info = model.backend.info;
+    const radii = defaultRadii(Math.max(info.imageWidth, info.imageHeight));
+    const description: Record<string, unknown> = {
+      model: model.spec,
+      ...model.details,
+      featureShape: [info.featureChannels, info.featureHeight, info.featureWidth],
+      defaultRadii: radii,
+    };
+    if (values.json) {
+      ctx.stdout.write(`${JSON.stringify(description, null, 2)}\n`);
+    } else {
+      const width = Math.max(...Object.keys(description).map((k) => k.length));
+      for (const [k, v] of Object.entries(description)) ctx.stdout.write(`${k.padEnd(width)}  ${show(v)}\n`);
+    }
+    return ExitCode.OK;
+  } finally {
+    await model.dispose();
+  }
+}

@@ -1,0 +1,53 @@
+import type { DragStepEvent } from '@stabledrag/core';
+
+/** Where the CLI writes text; process.stdout/stderr fit, tests pass a collector. */
+export interface TextSink {
+  write(text: string): unknown;
+  readonly isTTY?: boolean;
+  readonly columns?: number;
+}
+
+function mean(values: readonly number[]): number {
+  return values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+/**
+ * The drag's progress line. On a terminal it redraws one line (bar, step/max, mean handle
+ * distance, mean confidence); elsewhere (CI logs, pipes) it prints a plain line every
+ * `every` steps and on the last step, so logs stay short.
+ */
+export class DragProgress {
+  private readonly sink: TextSink;
+  private readonly tty: boolean;
+  private readonly every: number;
+  private drawn = false;
+
+  constructor(sink: TextSink, options: { every?: number } = {}) {
+    this.sink = sink;
+    this.tty = sink.isTTY === true;
+    this.every = options.every ?? 10;
+  }
+
+  step(e: DragStepEvent): void {
+    const dist = mean(e.distances).toFixed(1);
+    const conf = mean(e.confidences).toFixed(2);
+    const ms = e.timings.total.toFixed(0);
+    const width = String(e.maxSteps).length;
+    const counter = `${String(e.step).padStart(width)}/${e.maxSteps}`;
+    if (this.tty) {
+      const cols = Math.max(10, Math.min(30, (this.sink.columns ?? 80) - 60));
+      const filled = Math.round((cols * e.step) / e.maxSteps);
+      const bar = `[${'#'.repeat(filled)}${'-'.repeat(cols - filled)}]`;
+      this.sink.write(`\r\x1b[2K${bar} ${counter}  distance ${dist} px  confidence ${conf}  ${ms} ms/step`);
+      this.drawn = true;
+    } else if (e.step === 1 || e.step % this.every === 0 || e.converged || e.step === e.maxSteps) {
+      this.sink.write(`step ${counter}  distance ${dist} px  confidence ${conf}  ${ms} ms\n`);
+    }
+  }
+
+  /** Ends the redrawn line so what follows starts on its own line. */
+  done(): void {
+    if (this.drawn) this.sink.write('\n');
+    this.drawn = false;
+  }
+}
