@@ -1,0 +1,35 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { buildVjp } from './build-vjp';
+import { loadModel } from './model';
+import { gradCheck } from './testing/harness';
+
+// The teammate's tiny random StyleGAN2-style generator (packages/backends-gan/models/tiny).
+// Central differences per ws element (128 of them), eps 1e-3. The graph has thousands of
+// LeakyReLU kinks, so a perturbation occasionally crosses one: compare the whole gradient by its
+// relative L2 error (features: 3e-2 at eps 1e-2, 1.2e-2 at 1e-3, 1.7e-3 at 3e-4: shrinking with eps as a correct
+// gradient should), not element by element.
+const dir = fileURLToPath(new URL('../../backends-gan/models/tiny/', import.meta.url));
+const have = existsSync(`${dir}synthesis.onnx`);
+
+describe.skipIf(!have)('tiny generator (backends-gan/models/tiny)', () => {
+  for (const file of ['synthesis.onnx', 'synthesis_fused.onnx']) {
+    for (const of of [['features'], ['image'], ['features', 'image']]) {
+      it(`${file}: d<cot, ${of.join('+')}>/d ws matches finite differences`, async () => {
+        const model = loadModel(readFileSync(`${dir}${file}`));
+        await gradCheck(model, { wrt: ['ws'], of, eps: 3e-4, rtol: 1e-2, seed: 11, maxElements: 128, metric: 'relative-norm' });
+      });
+    }
+  }
+
+  it('split mode keeps the image as an extra forward output and names residuals', () => {
+    const model = loadModel(readFileSync(`${dir}synthesis.onnx`));
+    const vjp = buildVjp(model, { wrt: ['ws'], of: ['features'], mode: 'split', keepOutputs: ['image'] });
+    expect(vjp.forward.outputs.slice(0, 2)).toEqual(['features', 'image']);
+    expect(vjp.forward.outputs.slice(2)).toEqual(vjp.forward.residuals);
+    expect(vjp.backward.cotangents).toEqual({ features: 'features_grad' });
+    expect(vjp.backward.gradients).toEqual({ ws: 'ws_grad' });
+    expect(vjp.backward.outputs).toEqual(['ws_grad']);
+  });
+});
