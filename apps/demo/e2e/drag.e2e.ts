@@ -1,0 +1,208 @@
+/**
+ * End-to-end test of the demo: builds it, serves dist/ on localhost, drives Debian's Chromium with
+ * playwright-core, places a handle/target pair by clicking the canvas, runs the drag and checks
+ * (from window.__stabledrag) that the handle reached its target and the image changed. Writes a
+ * mid-drag screenshot to docs/images/demo.png and the in-page time per step to e2e/results.json.
+ *
+ * Run: pnpm --filter demo e2e. Environment:
+ *   STABLEDRAG_E2E_BACKEND=gan|blobs  which backend to drag with (default: gan when
+ *                                     dist/models/default/ exists, blobs otherwise)
+ *   STABLEDRAG_E2E_NO_BUILD=1         reuse an existing dist/
+ *   CHROMIUM=/path                    browser binary (default /usr/bin/chromium)
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GaussianBlobBackend } from '@stabledrag/core/reference';
+import { chromium, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { serveStatic } from './static-server.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const appRoot = resolve(here, '..');
+const repoRoot = resolve(appRoot, '../..');
+const dist = join(appRoot, 'dist');
+const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const TIMEOUT_MS = Number(process.env.STABLEDRAG_E2E_TIMEOUT_MS ?? 150_000);
+
+interface Point {
+  x: number;
+  y: number;
+}
+
+interface PageState {
+  status: string;
+  step: number;
+  maxSteps: number;
+  points: Point[];
+  targets: Point[];
+  confidences: number[];
+  stopReason: string | null;
+  backendName: string | null;
+  provider: string | null;
+  threads: number;
+  imageSize: number;
+  method: string | null;
+  loadMs: number | null;
+  setupMs: number | null;
+  msPerStep: number[];
+  error: string | null;
+}
+
+function log(msg: string): void {
+  process.stdout.write(`[e2e] ${msg}\n`);
+}
+
+function fail(msg: string): never {
+  process.stderr.write(`[e2e] FAIL: ${msg}\n`);
+  process.exit(1);
+}
+
+/** The fixed drag of this test (and of the ms/step measurement): seed and pair per backend. */
+async function dragSpec(backend: 'gan' | 'blobs'): Promise<{ seed: number; handle: Point; target: Point; steps: number }> {
+  if (backend === 'gan') return { seed: 1, handle: { x: 64, y: 72 }, target: { x: 72, y: 72 }, steps: 300 };
+  // Blobs: grab the centre of movable blob 0 of seed 3 and move it 10 px right (or left near the edge).
+  const seed = 3;
+  const latent = await new GaussianBlobBackend().createLatent({ type: 'seed', seed });
+  const handle = { x: Math.round(latent.optimized[0]!), y: Math.round(latent.optimized[1]!) };
+  const dx = handle.x < 40 ? 10 : -10;
+  return { seed, handle, target: { x: handle.x + dx, y: handle.y }, steps: 200 };
+}
+
+async function readState(page: Page): Promise<PageState> {
+  return page.evaluate(() => JSON.parse(JSON.stringify(window.__stabledrag)) as PageState);
+}
+
+async function waitFor(page: Page, what: string, predicate: (s: PageState) => boolean, timeoutMs = TIMEOUT_MS): Promise<PageState> {
+  const t0 = Date.now();
+  for (;;) {
+    const s = await readState(page);
+    if (s.error) fail(`${what}: the page reports an error: ${s.error}`);
+    if (predicate(s)) return s;
+    if (Date.now() - t0 > timeoutMs) fail(`${what}: timed out after ${timeoutMs} ms (status ${s.status}, step ${s.step}).`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A checksum of the generated image (the hidden native-size canvas, without overlays). */
+async function imagePixels(page: Page): Promise<number[]> {
+  return page.evaluate(() => {
+    const c = document.getElementById('image-native') as HTMLCanvasElement;
+    return Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data);
+  });
+}
+
+async function clickImagePoint(page: Page, p: Point, size: number): Promise<void> {
+  const box = await page.locator('#view').boundingBox();
+  if (!box) fail('the canvas is not visible');
+  await page.mouse.click(box.x + ((p.x + 0.5) / size) * box.width, box.y + ((p.y + 0.5) / size) * box.height);
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(chromiumPath)) {
+    log(`SKIP: no browser at ${chromiumPath}. Install Debian's chromium (apt-get install chromium) or set CHROMIUM=/path to run this test.`);
+    return;
+  }
+  const t0 = Date.now();
+  if (!process.env.STABLEDRAG_E2E_NO_BUILD || !existsSync(join(dist, 'index.html'))) {
+    log('building the demo…');
+    await build({ root: appRoot, configFile: join(appRoot, 'vite.config.ts'), logLevel: 'warn' });
+  }
+  const envBackend = process.env.STABLEDRAG_E2E_BACKEND;
+  const backend: 'gan' | 'blobs' =
+    envBackend === 'gan' || envBackend === 'blobs' ? envBackend : existsSync(join(dist, 'models/default/model.json')) ? 'gan' : 'blobs';
+  if (backend === 'blobs' && !envBackend) log('no models/default/ in the build: dragging with the reference blob backend.');
+  const spec = await dragSpec(backend);
+  const server = await serveStatic(dist);
+  const browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  const consoleLines: string[] = [];
+  try {
+    const page = await browser.newPage({ viewport: { width: 1180, height: 900 } });
+    page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
+    page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
+    const url = `${server.url}?backend=${backend}&provider=wasm&seed=${spec.seed}&steps=${spec.steps}`;
+    log(`opening ${url}`);
+    await page.goto(url);
+    const ready = await waitFor(page, 'loading the model', (s) => s.status === 'ready');
+    log(`loaded ${ready.backendName} on ${ready.provider} (${ready.threads} thread(s)) in ${ready.loadMs?.toFixed(0)} ms`);
+    const size = ready.imageSize;
+    const before = await imagePixels(page);
+
+    await clickImagePoint(page, spec.handle, size);
+    await clickImagePoint(page, spec.target, size);
+    const placed = await readState(page);
+    if (placed.targets.length !== 1) fail(`clicking placed ${placed.targets.length} pairs, expected 1.`);
+    const handle = placed.points[0]!;
+    const target = placed.targets[0]!;
+    if (Math.hypot(handle.x - spec.handle.x, handle.y - spec.handle.y) > 1 || Math.hypot(target.x - spec.target.x, target.y - spec.target.y) > 1) {
+      fail(`the clicks landed at ${JSON.stringify(handle)} → ${JSON.stringify(target)}, expected ${JSON.stringify(spec.handle)} → ${JSON.stringify(spec.target)}.`);
+    }
+    log(`pair placed: (${handle.x}, ${handle.y}) → (${target.x}, ${target.y})`);
+
+    const tStart = Date.now();
+    await page.click('#start');
+    await waitFor(page, 'the drag starting', (s) => s.status === 'running' || s.status === 'done');
+    // Mid-drag screenshot: once a few steps have run (or at the end when the drag is quicker than that).
+    await waitFor(page, 'the first steps', (s) => s.step >= 4 || s.status === 'done');
+    const shot = join(repoRoot, 'docs/images/demo.png');
+    mkdirSync(dirname(shot), { recursive: true });
+    await page.screenshot({ path: shot });
+    const midStep = (await readState(page)).step;
+    log(`screenshot at step ${midStep}: ${shot}`);
+    const end = await waitFor(page, 'the drag finishing', (s) => s.status === 'done');
+    const dragWallMs = Date.now() - tStart;
+    const after = await imagePixels(page);
+
+    const p = end.points[0]!;
+    const dist = Math.hypot(p.x - target.x, p.y - target.y);
+    let changed = 0;
+    for (let i = 0; i < before.length; i++) if (before[i] !== after[i]) changed++;
+    const ms = end.msPerStep;
+    const sorted = [...ms].sort((a, b) => a - b);
+    const mean = ms.reduce((a, b) => a + b, 0) / Math.max(1, ms.length);
+    const median = sorted[Math.floor(sorted.length / 2)] ?? 0;
+    const results = {
+      date: new Date().toISOString(),
+      browser: `${browser.version()} (headless, --disable-gpu)`,
+      backend: end.backendName,
+      provider: end.provider,
+      threads: end.threads,
+      crossOriginIsolated: await page.evaluate(() => self.crossOriginIsolated),
+      resolution: size,
+      method: end.method,
+      seed: spec.seed,
+      pair: { handle, target },
+      stopReason: end.stopReason,
+      steps: end.step,
+      finalDistancePx: Number(dist.toFixed(3)),
+      changedBytes: changed,
+      loadMs: Math.round(end.loadMs ?? 0),
+      setupMs: Math.round(end.setupMs ?? 0),
+      msPerStep: { mean: Number(mean.toFixed(2)), median: Number(median.toFixed(2)), min: Number((sorted[0] ?? 0).toFixed(2)), max: Number((sorted[sorted.length - 1] ?? 0).toFixed(2)) },
+      dragWallMs,
+      note: 'msPerStep = DragSession step timings.total measured inside the page worker (forward + track + supervise + backward + Adam), WASM.',
+    };
+    writeFileSync(join(here, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    log(`drag: ${end.stopReason} after ${end.step} steps in ${dragWallMs} ms; ${results.msPerStep.median} ms/step (median), handle ${dist.toFixed(2)} px from target, ${changed} image bytes changed`);
+
+    if (end.stopReason !== 'converged') fail(`the drag stopped with '${end.stopReason}' after ${end.step} steps, ${dist.toFixed(2)} px from its target.`);
+    if (!(dist <= 2)) fail(`the handle ended ${dist.toFixed(2)} px from its target (limit 2 px).`);
+    if (changed === 0) fail('the image did not change.');
+    log(`PASS in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  } catch (error) {
+    if (consoleLines.length) process.stderr.write(`[e2e] browser console:\n${consoleLines.join('\n')}\n`);
+    throw error;
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`[e2e] FAIL: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

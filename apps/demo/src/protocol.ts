@@ -1,0 +1,67 @@
+import type { BackendInfo, DragLatent, DragPair, DragStopReason, Mask, Point, RgbaImage, SupervisionBranch } from '@stabledrag/core';
+import type { DragSettings } from './settings.js';
+
+/** Which generator the worker holds: the embedded GAN, or core's pure-TS blob renderer. */
+export type BackendChoice = 'gan' | 'blobs';
+/** 'auto' = WebGPU where the browser has an adapter, WASM otherwise. */
+export type ProviderChoice = 'auto' | 'wasm' | 'webgpu';
+
+/** Page → worker. */
+export type WorkerRequest =
+  | {
+      readonly type: 'load';
+      readonly backend: BackendChoice;
+      readonly provider: ProviderChoice;
+      /** Absolute URL of the model folder, ending in '/'. */
+      readonly modelUrl: string;
+      /** Absolute URL of onnxruntime-web's .wasm file. */
+      readonly ortWasmUrl: string;
+    }
+  | { readonly type: 'sample'; readonly seed: number }
+  | { readonly type: 'render'; readonly latent: DragLatent }
+  | {
+      readonly type: 'start';
+      readonly latent: DragLatent;
+      readonly pairs: readonly DragPair[];
+      readonly mask: Mask | null;
+      readonly settings: DragSettings;
+    }
+  | { readonly type: 'stop' };
+
+/** Worker → page. */
+export type WorkerResponse =
+  | {
+      readonly type: 'loaded';
+      readonly info: BackendInfo;
+      /** What actually runs: 'wasm', 'webgpu' or 'js' (the blob renderer). */
+      readonly provider: string;
+      /** Why the wanted provider was not used, when it fell back. */
+      readonly note?: string;
+      readonly loadMs: number;
+      readonly threads: number;
+    }
+  | { readonly type: 'sampled'; readonly seed: number; readonly latent: DragLatent; readonly image: RgbaImage }
+  | { readonly type: 'rendered'; readonly image: RgbaImage }
+  | { readonly type: 'started'; readonly method: string }
+  | {
+      readonly type: 'step';
+      readonly step: number;
+      readonly maxSteps: number;
+      readonly points: readonly Point[];
+      readonly confidences: readonly number[];
+      readonly distances: readonly number[];
+      readonly branches: readonly SupervisionBranch[];
+      readonly loss: number;
+      readonly ms: number;
+      readonly image?: RgbaImage;
+    }
+  | {
+      readonly type: 'done';
+      readonly stopReason: DragStopReason;
+      readonly steps: number;
+      readonly latent: DragLatent;
+      readonly points: readonly Point[];
+      readonly setupMs: number;
+      readonly image: RgbaImage;
+    }
+  | { readonly type: 'error'; readonly stage: 'load' | 'sample' | 'render' | 'drag'; readonly message: string };

@@ -1,0 +1,169 @@
+import { DragSession, StableDragError } from '@stabledrag/core';
+import type { DragBackend } from '@stabledrag/core';
+import { GaussianBlobBackend } from '@stabledrag/core/reference';
+import { createDemoMethod } from './methods.js';
+import type { ProviderChoice, WorkerRequest, WorkerResponse } from './protocol.js';
+
+/**
+ * The drag runs here, off the main thread: this worker owns the backend (ONNX sessions or the
+ * blob renderer) and streams each step's points and image back to the page.
+ */
+
+interface WorkerScope {
+  postMessage(message: WorkerResponse, transfer?: Transferable[]): void;
+  onmessage: ((event: MessageEvent<WorkerRequest>) => void) | null;
+}
+const scope = self as unknown as WorkerScope;
+
+let backend: DragBackend | null = null;
+let abort: AbortController | null = null;
+let queue: Promise<void> = Promise.resolve();
+
+function post(message: WorkerResponse, transfer: Transferable[] = []): void {
+  scope.postMessage(message, transfer);
+}
+
+function describe(error: unknown): string {
+  if (error instanceof StableDragError) return error.message;
+  if (error instanceof Error) return error.message || error.name;
+  return String(error);
+}
+
+async function hasWebGpuAdapter(): Promise<boolean> {
+  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  if (!gpu) return false;
+  try {
+    return (await gpu.requestAdapter()) !== null;
+  } catch {
+    return false;
+  }
+}
+
+async function loadGan(modelUrl: string, ortWasmUrl: string, provider: ProviderChoice): Promise<{ backend: DragBackend; provider: string; note?: string; threads: number }> {
+  const ort = await import('onnxruntime-web');
+  // Serve ORT's wasm from our own static files (works offline) and run it in this worker, not a proxy.
+  ort.env.wasm.wasmPaths = { wasm: ortWasmUrl };
+  ort.env.wasm.proxy = false;
+  const threads = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+  ort.env.wasm.numThreads = threads;
+  const { loadGanBackend } = await import('@stabledrag/backends-gan/web');
+  const adapter = provider !== 'wasm' && (await hasWebGpuAdapter());
+  let note: string | undefined;
+  if (adapter) {
+    try {
+      const b = await loadGanBackend({ baseUrl: modelUrl, executionProviders: ['webgpu', 'wasm'] });
+      return { backend: b, provider: 'webgpu', threads };
+    } catch (error) {
+      note = `WebGPU could not run the model (${describe(error)}); using WASM instead.`;
+    }
+  } else if (provider === 'webgpu') {
+    note = 'This browser has no WebGPU adapter; using WASM instead.';
+  }
+  const b = await loadGanBackend({ baseUrl: modelUrl, executionProviders: ['wasm'] });
+  return { backend: b, provider: 'wasm', threads, ...(note ? { note } : {}) };
+}
+
+async function handle(req: WorkerRequest): Promise<void> {
+  switch (req.type) {
+    case 'load': {
+      const t0 = performance.now();
+      try {
+        await backend?.dispose();
+        backend = null;
+        if (req.backend === 'blobs') {
+          backend = new GaussianBlobBackend();
+          post({ type: 'loaded', info: backend.info, provider: 'js', loadMs: performance.now() - t0, threads: 1 });
+        } else {
+          const loaded = await loadGan(req.modelUrl, req.ortWasmUrl, req.provider);
+          backend = loaded.backend;
+          post({
+            type: 'loaded', info: backend.info, provider: loaded.provider, loadMs: performance.now() - t0, threads: loaded.threads,
+            ...(loaded.note ? { note: loaded.note } : {}),
+          });
+        }
+      } catch (error) {
+        post({ type: 'error', stage: 'load', message: describe(error) });
+      }
+      return;
+    }
+    case 'sample': {
+      try {
+        if (!backend) throw new Error('No model is loaded.');
+        const latent = await backend.createLatent({ type: 'seed', seed: req.seed });
+        const image = await backend.render(latent);
+        post({ type: 'sampled', seed: req.seed, latent, image }, [image.data.buffer]);
+      } catch (error) {
+        post({ type: 'error', stage: 'sample', message: describe(error) });
+      }
+      return;
+    }
+    case 'render': {
+      try {
+        if (!backend) throw new Error('No model is loaded.');
+        const latent = await backend.createLatent({ type: 'latent', latent: req.latent });
+        const image = await backend.render(latent);
+        post({ type: 'rendered', image }, [image.data.buffer]);
+      } catch (error) {
+        post({ type: 'error', stage: 'render', message: describe(error) });
+      }
+      return;
+    }
+    case 'start': {
+      const controller = new AbortController();
+      abort = controller;
+      try {
+        if (!backend) throw new Error('No model is loaded.');
+        const b = backend;
+        const method = createDemoMethod(req.settings);
+        const session = new DragSession({
+          backend: b,
+          tracker: method.tracker,
+          supervisor: method.supervisor,
+          latent: req.latent,
+          pairs: req.pairs,
+          ...(req.mask ? { mask: req.mask } : {}),
+          maxSteps: req.settings.maxSteps,
+          learningRate: req.settings.learningRate,
+          withImages: true,
+        });
+        post({ type: 'started', method: method.label });
+        const result = await session.run({
+          signal: controller.signal,
+          onStep: (e) => {
+            const image = e.image ? { data: new Uint8ClampedArray(e.image.data), width: e.image.width, height: e.image.height } : undefined;
+            post(
+              {
+                type: 'step', step: e.step, maxSteps: e.maxSteps, points: e.points, confidences: e.confidences,
+                distances: e.distances, branches: e.branches, loss: e.loss, ms: e.timings.total,
+                ...(image ? { image } : {}),
+              },
+              image ? [image.data.buffer] : [],
+            );
+          },
+        });
+        const image = await b.render(result.latent);
+        post(
+          { type: 'done', stopReason: result.stopReason, steps: result.steps, latent: result.latent, points: result.points, setupMs: result.setupMs, image },
+          [image.data.buffer],
+        );
+      } catch (error) {
+        post({ type: 'error', stage: 'drag', message: describe(error) });
+      } finally {
+        if (abort === controller) abort = null;
+      }
+      return;
+    }
+    case 'stop':
+      return;
+  }
+}
+
+scope.onmessage = (event) => {
+  const req = event.data;
+  // Stop must not wait behind the running drag in the queue.
+  if (req.type === 'stop') {
+    abort?.abort(new DOMException('Stopped by the user.', 'AbortError'));
+    return;
+  }
+  queue = queue.then(() => handle(req));
+};
