@@ -3,3 +3,4 @@ export { DataType, type Tensor, type ExternalDataResolver } from './tensor';
 export { analyzeGraph, type TensorInfo, type GraphAnalysis } from './analysis';
 export { buildVjp, type VjpOptions, type VjpResult, type RecomputeVjp, type SplitVjp, type VjpModelIO } from './build-vjp';
 export { vjpRules } from './vjp-rules';
+export { exposeOutputs, pruneModel, renameTensor, renameInput, replaceInputWithConstant, rewireTensor, foldConstants } from './surgery';
