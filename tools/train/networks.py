@@ -1,0 +1,196 @@
+"""A small StyleGAN2-style generator (mapping network, W+, modulated/demodulated convolutions,
+constant input, bilinear upsampling, toRGB skips, no per-pixel noise).
+
+Written for this project. The modulated convolution has two equivalent code paths:
+- non-fused (default, used for training and the main ONNX export): scale the activations by the
+  style, convolve with the constant weight, scale the result by the demodulation coefficients.
+  The exported graph then has constant Conv weights, so a backward graph needs only the
+  input-gradient of Conv.
+- fused: build the per-sample weight tensor from the style in the graph and run a grouped conv
+  (StyleGAN2's `fused_modconv=True`), exported only for the tiny model to exercise weight
+  gradients in the autograd package.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+SQRT2 = math.sqrt(2.0)
+
+
+def lrelu(x: torch.Tensor) -> torch.Tensor:
+    # LeakyReLU(0.2) with StyleGAN's sqrt(2) gain, so activations keep unit variance.
+    return F.leaky_relu(x, 0.2) * SQRT2
+
+
+class EqualLinear(nn.Module):
+    """Linear layer with equalised learning rate (weights stored N(0,1), scaled at run time)."""
+
+    def __init__(self, cin: int, cout: int, bias_init: float = 0.0, lr_mul: float = 1.0):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(cout, cin) / lr_mul)
+        self.bias = nn.Parameter(torch.full([cout], float(bias_init)) / lr_mul)
+        self.w_gain = lr_mul / math.sqrt(cin)
+        self.b_gain = lr_mul
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.linear(x, self.weight * self.w_gain, self.bias * self.b_gain)
+
+
+class Mapping(nn.Module):
+    """z -> w. No input normalisation: the length of z carries information (z = probit(theta))."""
+
+    def __init__(self, z_dim: int, w_dim: int, num_layers: int = 4, lr_mul: float = 0.1):
+        super().__init__()
+        dims = [z_dim] + [w_dim] * num_layers
+        self.layers = nn.ModuleList(EqualLinear(a, b, lr_mul=lr_mul) for a, b in zip(dims[:-1], dims[1:]))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        x = z
+        for layer in self.layers:
+            x = lrelu(layer(x))
+        return x
+
+
+class ModConv(nn.Module):
+    def __init__(self, w_dim: int, cin: int, cout: int, k: int, demodulate: bool = True, activate: bool = True):
+        super().__init__()
+        self.affine = EqualLinear(w_dim, cin, bias_init=1.0)
+        self.weight = nn.Parameter(torch.randn(cout, cin, k, k))
+        self.bias = nn.Parameter(torch.zeros(cout))
+        self.w_gain = 1.0 / math.sqrt(cin * k * k)
+        self.k = k
+        self.demodulate = demodulate
+        self.activate = activate
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor, fused: bool = False) -> torch.Tensor:
+        style = self.affine(w)  # [B, cin]
+        weight = self.weight * self.w_gain
+        pad = self.k // 2
+        if not fused:
+            x = x * style[:, :, None, None]
+            x = F.conv2d(x, weight, padding=pad)
+            d = None
+            if self.demodulate:
+                # sum_{i,kh,kw} (W_oi * s_i)^2 = (s^2) @ (sum_k W^2)^T
+                wsq = weight.square().sum(dim=[2, 3])  # [cout, cin]: constant-folded at export
+                d = torch.rsqrt(style.square() @ wsq.t() + 1e-8)  # [B, cout]
+        else:
+            B, cin, H, W = x.shape
+            wmod = weight[None] * style[:, None, :, None, None]  # [B, cout, cin, k, k]
+            if self.demodulate:
+                d = torch.rsqrt(wmod.square().sum(dim=[2, 3, 4]) + 1e-8)
+                wmod = wmod * d[:, :, None, None, None]
+            cout = wmod.shape[1]
+            x = F.conv2d(
+                x.reshape(1, B * cin, H, W), wmod.reshape(B * cout, cin, self.k, self.k), padding=pad, groups=B
+            )
+            x = x.reshape(B, cout, H, W)
+            d = None
+        # bias, demodulation and the activation gain in as few passes over x as possible:
+        # lrelu(x*d + b) * sqrt(2) == lrelu(x*(d*sqrt(2)) + b*sqrt(2))
+        g = SQRT2 if self.activate else 1.0
+        b = (self.bias * g)[None, :, None, None]
+        if d is not None:
+            x = torch.addcmul(b, x, (d * g)[:, :, None, None])
+        elif self.activate:
+            x = x * g + b
+        else:
+            x = x + b
+        return F.leaky_relu(x, 0.2, inplace=True) if self.activate else x
+
+
+def up2(x: torch.Tensor) -> torch.Tensor:
+    return F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+
+
+class Block(nn.Module):
+    """One resolution: (upsample) -> modconv 3x3 [x2] -> toRGB (modulated 1x1, no demod)."""
+
+    def __init__(self, w_dim: int, cin: int, cout: int, first: bool):
+        super().__init__()
+        self.first = first
+        if not first:
+            self.conv0 = ModConv(w_dim, cin, cout, 3)
+        self.conv1 = ModConv(w_dim, cout if not first else cin, cout, 3)
+        self.torgb = ModConv(w_dim, cout, 3, 1, demodulate=False, activate=False)
+        self.num_conv = 1 if first else 2
+
+
+class Generator(nn.Module):
+    def __init__(
+        self,
+        z_dim: int,
+        w_dim: int,
+        resolution: int,
+        channels: dict[int, int],
+        feature_res: int,
+        mapping_layers: int = 4,
+        mapping_lr_mul: float = 0.1,
+    ):
+        super().__init__()
+        self.z_dim, self.w_dim, self.resolution = z_dim, w_dim, resolution
+        self.channels = dict(channels)
+        self.feature_res = feature_res
+        self.mapping = Mapping(z_dim, w_dim, mapping_layers, mapping_lr_mul)
+        self.const = nn.Parameter(torch.randn(1, channels[4], 4, 4))
+        res_list = [2**i for i in range(2, int(math.log2(resolution)) + 1)]
+        self.res_list = res_list
+        self.blocks = nn.ModuleList()
+        for r in res_list:
+            cin = channels[r // 2] if r > 4 else channels[4]
+            self.blocks.append(Block(w_dim, cin, channels[r], first=(r == 4)))
+        # ws layout as in StyleGAN2: a block's toRGB shares its row with the next block's conv0.
+        self.num_ws = 2 * len(res_list)
+        self.feature_block = res_list.index(feature_res)
+
+    def synthesis(self, ws: torch.Tensor, fused: bool = False, return_features: bool = True):
+        """ws [B, num_ws, w_dim] -> image [B,3,R,R] (about [-1,1]) and the feature-block output."""
+        B = ws.shape[0]
+
+        def row(i: int) -> torch.Tensor:
+            # slice, not index: exports Slice + Reshape instead of Gather
+            return ws[:, i : i + 1, :].reshape(B, self.w_dim)
+
+        x = self.const if B == 1 else self.const.expand(B, -1, -1, -1)
+        img = None
+        feat = None
+        wi = 0
+        for bi, blk in enumerate(self.blocks):
+            if not blk.first:
+                x = up2(x)
+                x = blk.conv0(x, row(wi), fused)
+                wi += 1
+            x = blk.conv1(x, row(wi), fused)
+            wi += 1
+            y = blk.torgb(x, row(wi), fused)
+            img = y if img is None else up2(img) + y
+            if bi == self.feature_block:
+                feat = x
+        return (img, feat) if return_features else img
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        w = self.mapping(z)
+        ws = w[:, None, :].expand(-1, self.num_ws, -1)
+        return self.synthesis(ws, return_features=False)
+
+
+# The two configurations this project ships.
+DEFAULT_CONFIG = dict(
+    z_dim=31,
+    w_dim=256,
+    resolution=128,
+    channels={4: 256, 8: 256, 16: 128, 32: 64, 64: 32, 128: 16},
+    feature_res=32,
+)
+TINY_CONFIG = dict(
+    z_dim=16,
+    w_dim=16,
+    resolution=32,
+    channels={4: 8, 8: 8, 16: 8, 32: 8},
+    feature_res=8,
+)

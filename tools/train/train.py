@@ -1,0 +1,236 @@
+"""Train the default generator by regression on renderer parameters.
+
+z ~ N(0, I) of dimension P (the renderer's parameter count); theta = erf(z / sqrt(2)) is then
+uniform in [-1, 1]^P and the target image is faces.render(theta). The generator
+G(mapping(z)) is fitted with a multi-scale L1 loss. Because the target is a smooth function of z,
+W is a smooth, disentangled-ish code of the face, which is what point dragging needs.
+
+Single process, one torch thread (the machine is shared). Images are rendered on the fly into a
+growing replay buffer (a few new images per step) so rendering costs a fraction of each step.
+Checkpoints (with optimizer state) every few minutes; --resume continues from the latest.
+
+    /usr/bin/python3 tools/train/train.py --hours 2.0 [--resume]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import csv
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "dataset"))
+import faces  # noqa: E402
+from networks import DEFAULT_CONFIG, Generator  # noqa: E402
+
+CACHE = os.path.join(HERE, "..", ".cache")
+CKPT_DIR = os.path.join(CACHE, "checkpoints")
+SAMPLE_DIR = os.path.join(CACHE, "samples")
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    return torch.erf(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))).numpy()
+
+
+def render_z(z: np.ndarray) -> np.ndarray:
+    """z [B,P] -> uint8 [B,3,R,R]."""
+    img = faces.render(_erf(z / math.sqrt(2.0)))
+    return faces.to_uint8(img).transpose(0, 3, 1, 2).copy()
+
+
+def to_float(u8: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(u8).float().div_(127.5).sub_(1.0)
+
+
+def seed_z(seed: int, z_dim: int) -> torch.Tensor:
+    """The sampling distribution of the shipped model: z ~ N(0, I) from torch's generator."""
+    return torch.randn(1, z_dim, generator=torch.Generator().manual_seed(seed))
+
+
+def grid(imgs: torch.Tensor, n: int = 4) -> np.ndarray:
+    x = ((imgs.clamp(-1, 1) + 1) * 127.5 + 0.5).to(torch.uint8).numpy()  # [N,3,H,W]
+    N, C, H, W = x.shape
+    x = x[: n * n].reshape(n, n, C, H, W).transpose(0, 3, 1, 4, 2).reshape(n * H, n * W, C)
+    return x
+
+
+def save_png(arr: np.ndarray, path: str) -> None:
+    from PIL import Image
+
+    Image.fromarray(arr).save(path)
+
+
+def loss_fn(out: torch.Tensor, tgt: torch.Tensor):
+    l1 = (out - tgt).abs().mean()
+    o2, t2 = F.avg_pool2d(out, 2), F.avg_pool2d(tgt, 2)
+    o4, t4 = F.avg_pool2d(o2, 2), F.avg_pool2d(t2, 2)
+    ms = (o2 - t2).abs().mean() + (o4 - t4).abs().mean()
+    # image-gradient difference: keeps edges sharp instead of averaging them out
+    gd = ((out[..., 1:, :] - out[..., :-1, :]) - (tgt[..., 1:, :] - tgt[..., :-1, :])).abs().mean() + (
+        (out[..., :, 1:] - out[..., :, :-1]) - (tgt[..., :, 1:] - tgt[..., :, :-1])
+    ).abs().mean()
+    return l1 + 0.5 * ms + 0.5 * gd, l1
+
+
+def lr_at(progress: float, base: float, warmup: float) -> float:
+    if progress < warmup:
+        return base * max(progress / warmup, 0.02)
+    if progress < 0.7:
+        return base
+    p = min((progress - 0.7) / 0.3, 1.0)
+    return base * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * p)))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hours", type=float, default=2.0, help="training wall time budget (schedule and stop)")
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--ema", type=float, default=0.999)
+    ap.add_argument("--buffer", type=int, default=60000, help="replay buffer capacity (images)")
+    ap.add_argument("--new-per-step", type=int, default=4, help="freshly rendered images per step")
+    ap.add_argument("--ckpt-every", type=float, default=300.0, help="seconds")
+    ap.add_argument("--sample-every", type=float, default=900.0, help="seconds")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--log-every", type=int, default=20)
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    os.makedirs(CKPT_DIR, exist_ok=True)
+    os.makedirs(SAMPLE_DIR, exist_ok=True)
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+
+    cfg = DEFAULT_CONFIG
+    G = Generator(**cfg)
+    G_ema = copy.deepcopy(G).eval()
+    for p in G_ema.parameters():
+        p.requires_grad_(False)
+    opt = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(0.9, 0.99))
+    step, elapsed = 0, 0.0
+    log_path = os.path.join(CACHE, "train_log.csv")
+    ckpt_path = os.path.join(CKPT_DIR, "latest.pt")
+    if args.resume and os.path.exists(ckpt_path):
+        ck = torch.load(ckpt_path)
+        G.load_state_dict(ck["G"])
+        G_ema.load_state_dict(ck["G_ema"])
+        opt.load_state_dict(ck["opt"])
+        step, elapsed = ck["step"], ck["elapsed"]
+        rng.bit_generator.state = ck["np_rng"]
+        torch.set_rng_state(ck["torch_rng"])
+        print(f"resumed at step {step}, {elapsed / 3600:.2f} h", flush=True)
+    else:
+        with open(log_path, "w", newline="") as f:
+            csv.writer(f).writerow(["step", "elapsed_s", "images_seen", "lr", "loss", "l1", "eval_l1_ema"])
+
+    P = cfg["z_dim"]
+    # held-out evaluation set (never trained on) and the 16 fixed seeds of the sample grid
+    eval_rng = np.random.default_rng(12345)
+    z_eval = eval_rng.standard_normal((32, P)).astype(np.float32)
+    x_eval = to_float(render_z(z_eval))
+    z_grid = torch.cat([seed_z(s, P) for s in range(16)])
+    x_grid = to_float(render_z(z_grid.numpy()))
+    save_png(grid(x_grid), os.path.join(SAMPLE_DIR, "targets.png"))
+
+    # replay buffer
+    cap = args.buffer
+    buf_z = np.zeros((cap, P), np.float32)
+    buf_x = np.zeros((cap, 3, cfg["resolution"], cfg["resolution"]), np.uint8)
+    n_buf = 0
+
+    def add(k: int) -> np.ndarray:
+        nonlocal n_buf
+        z = rng.standard_normal((k, P)).astype(np.float32)
+        x = render_z(z)
+        idx = np.arange(n_buf, n_buf + k) % cap
+        buf_z[idx], buf_x[idx] = z, x
+        n_buf += k
+        return idx
+
+    add(256)
+    budget = args.hours * 3600
+    t_start = time.time() - elapsed
+    t_ckpt = t_sample = time.time()
+    log_rows = []
+    eval_l1 = float("nan")
+
+    def save_ckpt() -> None:
+        tmp = ckpt_path + ".tmp"
+        torch.save(
+            dict(
+                G=G.state_dict(),
+                G_ema=G_ema.state_dict(),
+                opt=opt.state_dict(),
+                step=step,
+                elapsed=time.time() - t_start,
+                np_rng=rng.bit_generator.state,
+                torch_rng=torch.get_rng_state(),
+                config=cfg,
+                args=vars(args),
+            ),
+            tmp,
+        )
+        os.replace(tmp, ckpt_path)
+
+    while True:
+        el = time.time() - t_start
+        progress = el / budget
+        if progress >= 1.0:
+            break
+        lr = lr_at(progress, args.lr, 0.01)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        new_idx = add(args.new_per_step if n_buf >= 2048 else 8)
+        avail = min(n_buf, cap)
+        rest = rng.integers(0, avail, size=args.batch - len(new_idx))
+        idx = np.concatenate([new_idx, rest])
+        z = torch.from_numpy(buf_z[idx])
+        tgt = to_float(buf_x[idx])
+        out = G(z)
+        loss, l1 = loss_fn(out, tgt)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        step += 1
+        beta = min(args.ema, 1 - 1 / (1 + step * 0.1))
+        with torch.no_grad():
+            for pe, p in zip(G_ema.parameters(), G.parameters()):
+                pe.lerp_(p, 1 - beta)
+        if step % 200 == 0:
+            with torch.no_grad():
+                eval_l1 = (G_ema(torch.from_numpy(z_eval)) - x_eval).abs().mean().item()
+        if step % args.log_every == 0:
+            log_rows.append([step, round(el, 1), step * args.batch, f"{lr:.6f}", f"{loss.item():.5f}", f"{l1.item():.5f}", f"{eval_l1:.5f}"])
+            print(f"step {step} {el / 60:.1f} min lr {lr:.5f} loss {loss.item():.4f} l1 {l1.item():.4f} eval {eval_l1:.4f} buf {n_buf}", flush=True)
+        if time.time() - t_ckpt > args.ckpt_every:
+            with open(log_path, "a", newline="") as f:
+                csv.writer(f).writerows(log_rows)
+            log_rows = []
+            save_ckpt()
+            t_ckpt = time.time()
+        if time.time() - t_sample > args.sample_every:
+            with torch.no_grad():
+                save_png(grid(G_ema(z_grid)), os.path.join(SAMPLE_DIR, f"step{step:06d}.png"))
+            t_sample = time.time()
+
+    with open(log_path, "a", newline="") as f:
+        csv.writer(f).writerows(log_rows)
+    save_ckpt()
+    with torch.no_grad():
+        save_png(grid(G_ema(z_grid)), os.path.join(SAMPLE_DIR, f"step{step:06d}.png"))
+    print("done", step, flush=True)
+
+
+if __name__ == "__main__":
+    main()
