@@ -44,6 +44,18 @@ function referenceModel(): LoadedModel {
   };
 }
 
+function checkModelDir(dir: string, named: string): void {
+  if (!existsSync(dir)) {
+    throw modelError(
+      named === dir
+        ? `No model folder at ${dir}. Pass a folder holding model.json and its ONNX files, a name (default, tiny, reference), or leave --model out for the embedded default.`
+        : `${named} is not installed at ${dir}.`,
+    );
+  }
+  if (!statSync(dir).isDirectory()) throw modelError(`--model ${dir} is a file; pass the folder that holds model.json.`);
+  if (!existsSync(join(dir, 'model.json'))) throw modelError(`${named === dir ? dir : `${named} (${dir})`} has no model.json; a model folder holds model.json and the ONNX files it names.`);
+}
+
 /**
  * Loads a model by --model value. The GAN backend (and onnxruntime-node with it) is imported only
  * when a GAN model is asked for, so `--model reference` starts fast and needs no native module.
@@ -51,6 +63,9 @@ function referenceModel(): LoadedModel {
  */
 export async function loadModel(spec: string): Promise<LoadedModel> {
   if (spec === 'reference') return referenceModel();
+  const named = spec === 'default' || spec === 'tiny' ? `the ${spec} model` : spec;
+  // A user's folder is checked before the GAN backend (and onnxruntime-node) is imported, so a typo fails fast.
+  if (spec !== 'default' && spec !== 'tiny') checkModelDir(spec, named);
   let gan: typeof import('@stabledrag/backends-gan/node');
   try {
     gan = await import('@stabledrag/backends-gan/node');
@@ -58,16 +73,7 @@ export async function loadModel(spec: string): Promise<LoadedModel> {
     throw modelError(`Cannot load the GAN backend (@stabledrag/backends-gan with onnxruntime-node): ${(error as Error).message}`, error);
   }
   const dir = spec === 'default' ? gan.defaultModelDir : spec === 'tiny' ? gan.tinyModelDir : spec;
-  const named = spec === 'default' || spec === 'tiny' ? `the ${spec} model (${dir})` : dir;
-  if (!existsSync(dir)) {
-    throw modelError(
-      spec === 'default' || spec === 'tiny'
-        ? `The embedded ${spec} model is not installed at ${dir}.`
-        : `No model folder at ${dir}. Pass a folder holding model.json and its ONNX files, a name (default, tiny, reference), or leave --model out for the embedded default.`,
-    );
-  }
-  if (!statSync(dir).isDirectory()) throw modelError(`--model ${dir} is a file; pass the folder that holds model.json.`);
-  if (!existsSync(join(dir, 'model.json'))) throw modelError(`${named} has no model.json; a model folder holds model.json and the ONNX files it names.`);
+  checkModelDir(dir, named);
   let backend: Awaited<ReturnType<typeof gan.loadGanBackend>>;
   try {
     backend = await gan.loadGanBackend({ modelDir: dir });
