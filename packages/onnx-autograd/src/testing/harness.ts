@@ -6,7 +6,11 @@ import type { Attribute, OnnxModel, OnnxNode } from '../model';
 import { serializeModel } from '../model';
 import { DataType, type Tensor } from '../tensor';
 
-type Ort = typeof ortNode;
+/** The parts of an onnxruntime package the tests use (onnxruntime-node or onnxruntime-web). */
+export interface Ort {
+  InferenceSession: { create(bytes: Uint8Array, options?: { graphOptimizationLevel?: 'all' }): Promise<ortNode.InferenceSession> };
+  Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => ortNode.Tensor;
+}
 
 export interface NodeSpec {
   op: string;
@@ -63,7 +67,7 @@ export interface Value { data: Float32Array; dims: number[]; tensor?: ortNode.Te
 export class Runner {
   private constructor(private readonly ort: Ort, private readonly session: ortNode.InferenceSession) {}
 
-  static async create(model: OnnxModel | Uint8Array, ort: Ort = ortNode): Promise<Runner> {
+  static async create(model: OnnxModel | Uint8Array, ort: Ort = ortNode as unknown as Ort): Promise<Runner> {
     const bytes = model instanceof Uint8Array ? model : serializeModel(model);
     const session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all' });
     return new Runner(ort, session);
@@ -176,7 +180,7 @@ export async function gradCheck(model: OnnxModel, opts: GradCheckOptions): Promi
   const eps = opts.eps ?? 1e-2;
   const atol = opts.atol ?? 2e-3;
   const rtol = opts.rtol ?? 1e-2;
-  const ort = opts.ort ?? ortNode;
+  const ort = opts.ort ?? (ortNode as unknown as Ort);
   const shapes: Record<string, number[]> = {};
   for (const v of model.graph.inputs) shapes[v.name] = (opts.inputShapes?.[v.name] ?? v.shape ?? []) as number[];
   const feeds: Record<string, { data: Float32Array; dims: number[] }> = {};
