@@ -1,0 +1,109 @@
+import { createRng } from '@stabledrag/core';
+import type { RunRecord } from './runner.js';
+
+export interface Summary {
+  readonly method: string;
+  readonly budget: number;
+  readonly tasks: number;
+  readonly pairs: number;
+  /** Mean Distance over all pairs of all tasks, pixels. */
+  readonly md: number;
+  /** MD by drag length: ≤ 10 px, 10–20 px, > 20 px (null where no pair falls in the bucket). */
+  readonly mdShort: number | null;
+  readonly mdMedium: number | null;
+  readonly mdLong: number | null;
+  readonly ssim: number;
+  /** Over the tasks with a mask only. */
+  readonly ssimFixed: number | null;
+  readonly mae1: number;
+  readonly mae1Fixed: number | null;
+  /** Share of drags whose tracked handles all reached their targets within the budget. */
+  readonly converged: number;
+  readonly meanUpdates: number;
+  /** Mean ZNCC peak of the located handles (how recognisable the content stayed). */
+  readonly ncc: number;
+  /** Mean of the tracker's own final handle-to-target distance, pixels. */
+  readonly trackerMd: number;
+}
+
+const mean = (xs: readonly number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
+const meanOrNull = (xs: readonly number[]): number | null => (xs.length ? mean(xs) : null);
+
+export function summarise(records: readonly RunRecord[], method: string, budget: number, taskFilter?: ReadonlySet<string>): Summary | null {
+  const rows = records
+    .filter((r) => r.method === method && (!taskFilter || taskFilter.has(r.task)))
+    .map((r) => r.budgets.find((b) => b.budget === budget))
+    .filter((b): b is NonNullable<typeof b> => b !== undefined);
+  if (rows.length === 0) return null;
+  const pairs = rows.flatMap((b) => b.pairs);
+  const bucket = (lo: number, hi: number): number | null => meanOrNull(pairs.filter((p) => p.length > lo && p.length <= hi).map((p) => p.distance));
+  return {
+    method,
+    budget,
+    tasks: rows.length,
+    pairs: pairs.length,
+    md: mean(pairs.map((p) => p.distance)),
+    mdShort: bucket(0, 10),
+    mdMedium: bucket(10, 20),
+    mdLong: bucket(20, Infinity),
+    ssim: mean(rows.map((b) => b.ssim)),
+    ssimFixed: meanOrNull(rows.flatMap((b) => (b.ssimFixed === null ? [] : [b.ssimFixed]))),
+    mae1: mean(rows.map((b) => b.mae1)),
+    mae1Fixed: meanOrNull(rows.flatMap((b) => (b.mae1Fixed === null ? [] : [b.mae1Fixed]))),
+    converged: mean(rows.map((b) => (b.converged ? 1 : 0))),
+    meanUpdates: mean(rows.map((b) => b.updates)),
+    ncc: mean(pairs.map((p) => p.ncc)),
+    trackerMd: mean(rows.flatMap((b) => b.trackerDistances)),
+  };
+}
+
+export interface PairedComparison {
+  readonly a: string;
+  readonly b: string;
+  readonly budget: number;
+  readonly pairs: number;
+  /** mean(MD_a − MD_b) over the same pairs; negative = a is closer to the targets. */
+  readonly meanDiff: number;
+  /** 95 % bootstrap interval of meanDiff (2000 resamples of tasks, seeded). */
+  readonly ci: readonly [number, number];
+  /** Pairs where a is closer by more than 0.5 px / where b is / neither. */
+  readonly aBetter: number;
+  readonly bBetter: number;
+  readonly ties: number;
+}
+
+/** Method a against method b on the pairs both ran, resampling whole tasks for the interval. */
+export function compare(records: readonly RunRecord[], a: string, b: string, budget: number): PairedComparison | null {
+  const byTask = new Map<string, { a?: number[]; b?: number[] }>();
+  for (const r of records) {
+    if (r.method !== a && r.method !== b) continue;
+    const res = r.budgets.find((x) => x.budget === budget);
+    if (!res) continue;
+    const e = byTask.get(r.task) ?? {};
+    e[r.method === a ? 'a' : 'b'] = res.pairs.map((p) => p.distance);
+    byTask.set(r.task, e);
+  }
+  const diffs: number[][] = [];
+  for (const e of byTask.values()) if (e.a && e.b) diffs.push(e.a.map((v, i) => v - e.b![i]!));
+  if (diffs.length === 0) return null;
+  const flat = diffs.flat();
+  const rng = createRng(12345);
+  const boots: number[] = [];
+  for (let k = 0; k < 2000; k++) {
+    const sample: number[] = [];
+    for (let i = 0; i < diffs.length; i++) sample.push(...diffs[Math.floor(rng() * diffs.length)]!);
+    boots.push(mean(sample));
+  }
+  boots.sort((x, y) => x - y);
+  return {
+    a,
+    b,
+    budget,
+    pairs: flat.length,
+    meanDiff: mean(flat),
+    ci: [boots[Math.floor(0.025 * boots.length)]!, boots[Math.floor(0.975 * boots.length)]!],
+    aBetter: flat.filter((d) => d < -0.5).length,
+    bBetter: flat.filter((d) => d > 0.5).length,
+    ties: flat.filter((d) => Math.abs(d) <= 0.5).length,
+  };
+}

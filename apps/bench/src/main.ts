@@ -1,0 +1,302 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, freemem, release, totalmem, type as osType } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compare, summarise, type Summary } from './aggregate.js';
+import { loadBackend, ortVersion, type Runtime } from './backends.js';
+import { writePng } from './image.js';
+import { LAMBDA_SWEEP, loadMethodFactory, TABLE2, TAU_SWEEP, type MethodSpec } from './methods.js';
+import { measureNccError } from './ncc-error.js';
+import { referenceTasks } from './reference-tasks.js';
+import { renderReport } from './report.js';
+import { prepareTask, runDrag, type PreparedTask, type RunRecord } from './runner.js';
+import type { SpeedRequest, SpeedResult } from './speed.js';
+import { loadTasks, pairLength, type BenchTask } from './tasks.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const benchDir = resolve(here, '..');
+const repoRoot = resolve(benchDir, '..', '..');
+
+interface Options {
+  quick: boolean;
+  backend: Runtime;
+  model?: string;
+  tasksDir: string;
+  budgets: number[];
+  sweepBudget: number;
+  sweepEvery: number;
+  speedSteps: number;
+  speedTasks: number;
+  speed: boolean;
+  wasm: boolean;
+  timeLimitMin: number;
+  out: string;
+  report: string;
+  examples: number;
+}
+
+function parseArgs(argv: readonly string[]): Options {
+  const quick = argv.includes('--quick');
+  const val = (name: string): string | undefined => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const backend = (val('--backend') ?? 'node') as Runtime;
+  const out = resolve(val('--out') ?? (quick || backend === 'reference' ? join(benchDir, '.out', quick ? 'quick' : backend) : join(benchDir, 'results')));
+  return {
+    quick,
+    backend,
+    ...(val('--model') ? { model: resolve(val('--model')!) } : {}),
+    tasksDir: resolve(val('--tasks') ?? join(benchDir, 'tasks')),
+    budgets: (val('--budgets') ?? '40,60,80').split(',').map(Number),
+    sweepBudget: Number(val('--sweep-budget') ?? 60),
+    sweepEvery: Number(val('--sweep-every') ?? (quick ? 4 : 2)),
+    speedSteps: Number(val('--speed-steps') ?? (quick ? 6 : 20)),
+    speedTasks: Number(val('--speed-tasks') ?? (quick ? 1 : 3)),
+    speed: !argv.includes('--no-speed'),
+    wasm: !argv.includes('--no-wasm'),
+    timeLimitMin: Number(val('--time-limit') ?? (quick ? 6 : 27)),
+    out,
+    report: resolve(val('--report') ?? (quick || backend === 'reference' ? join(out, 'BENCHMARKS.md') : join(repoRoot, 'BENCHMARKS.md'))),
+    examples: Number(val('--examples') ?? 6),
+  };
+}
+
+function log(msg: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+/** Runs the speed measurement of one runtime in a fresh process (its own peak memory). */
+function speedChild(req: SpeedRequest, timeoutMs: number): Promise<SpeedResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, join(here, 'speed.ts'), JSON.stringify(req)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const line = stdout.split('\n').find((l) => l.startsWith('SPEED_RESULT '));
+      if (code === 0 && line) resolvePromise(JSON.parse(line.slice('SPEED_RESULT '.length)) as SpeedResult);
+      else reject(new Error(`speed (${req.runtime}) exited with ${code}: ${stderr.trim().split('\n').slice(-3).join(' ')}`));
+    });
+  });
+}
+
+function describeLengths(tasks: readonly BenchTask[]): string {
+  const ls = tasks.flatMap((t) => t.pairs.map(pairLength)).sort((a, b) => a - b);
+  const n = ls.length;
+  const c = (lo: number, hi: number): number => ls.filter((l) => l > lo && l <= hi).length;
+  return `${ls[0]!.toFixed(1)}–${ls[n - 1]!.toFixed(1)} px, median ${ls[Math.floor(n / 2)]!.toFixed(1)} (≤ 10 px: ${c(0, 10)}, 10–20 px: ${c(10, 20)}, > 20 px: ${c(20, Infinity)} pairs)`;
+}
+
+function pickEvery<T>(xs: readonly T[], k: number): T[] {
+  return xs.filter((_, i) => i % k === 0);
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const opts = parseArgs(process.argv.slice(2));
+  const deadline = started + opts.timeLimitMin * 60_000;
+  mkdirSync(opts.out, { recursive: true });
+  log(`backend ${opts.backend}, out ${opts.out}, report ${opts.report}`);
+
+  const allTasks = opts.backend === 'reference' ? referenceTasks(opts.quick ? 3 : 6) : await loadTasks(opts.tasksDir);
+  const tasks = opts.quick && opts.backend !== 'reference' ? pickEvery(allTasks, Math.max(1, Math.floor(allTasks.length / 6))).slice(0, 6) : allTasks;
+  log(`${tasks.length} tasks (${pickEvery(tasks, opts.sweepEvery).length} for the sweeps)`);
+
+  const loaded = await loadBackend(opts.backend, opts.model);
+  const { backend } = loaded;
+  const factory = await loadMethodFactory({ allowStandIn: opts.backend === 'reference' });
+  const prepared: PreparedTask[] = [];
+  for (const t of tasks) prepared.push(await prepareTask(backend, t));
+
+  log('NCC self-error on known shifts');
+  const nccError = measureNccError(prepared.map((p) => ({ image: p.originalFloat, handles: p.task.pairs.map((x) => x.handle) })));
+  writeFileSync(join(opts.out, 'ncc-error.json'), JSON.stringify(nccError, null, 1));
+
+  // Time split: speed children need roughly (load + 2 methods × tasks × steps) each.
+  const speedReserveMs = opts.speed ? (opts.quick ? 60_000 : 150_000) * (opts.wasm ? 2 : 1) : 0;
+  const dragDeadline = deadline - speedReserveMs;
+  const table2Deadline = started + 0.62 * (dragDeadline - started);
+  const records: RunRecord[] = [];
+  const labels = new Map<string, string>();
+  const standIns = new Set<string>();
+  const examplesDir = join(opts.out, 'examples');
+  mkdirSync(examplesDir, { recursive: true });
+
+  const runAll = async (specs: readonly MethodSpec[], set: readonly PreparedTask[], budgets: readonly number[], until: number, what: string): Promise<number> => {
+    let done = 0;
+    for (const p of set) {
+      if (performance.now() > until) {
+        log(`${what}: time limit reached after ${done} of ${set.length} tasks`);
+        break;
+      }
+      for (const spec of specs) {
+        const built = factory(spec, backend.info.imageWidth);
+        labels.set(spec.id, built.label);
+        if (built.standIn) standIns.add(spec.id);
+        const exampleIndex = prepared.indexOf(p);
+        const rec = await runDrag(backend, p, spec, built, budgets, {
+          onImage: (b, img) => {
+            if (exampleIndex < opts.examples && b === Math.max(...budgets) && what === 'table2') {
+              writePng(join(examplesDir, `${p.task.id}--${spec.id}.png`), img);
+            }
+          },
+        });
+        records.push(rec);
+        const top = rec.budgets[rec.budgets.length - 1]!;
+        log(`${what} ${p.task.id} ${spec.id}: ${rec.steps} steps ${(rec.wallMs / 1000).toFixed(1)} s, MD ${(top.pairs.reduce((a, x) => a + x.distance, 0) / top.pairs.length).toFixed(2)} SSIM ${top.ssim.toFixed(3)}`);
+      }
+      if (what === 'table2' && prepared.indexOf(p) < opts.examples) writePng(join(examplesDir, `${p.task.id}--original.png`), p.original);
+      done++;
+    }
+    return done;
+  };
+
+  log('Table 1/2 runs');
+  const table2Done = await runAll(TABLE2, prepared, [0, ...opts.budgets], table2Deadline, 'table2');
+  // τ = 0 of Table 4 and λ = 0 of Table 5 are one configuration (λ = 0, τ = 0): run it once.
+  const sweepSpecs: MethodSpec[] = [...TAU_SWEEP, ...LAMBDA_SWEEP.filter((s) => s.lambda !== 0)];
+  log('τ/λ sweeps');
+  const sweepDone = await runAll(sweepSpecs, pickEvery(prepared, opts.sweepEvery), [opts.sweepBudget], dragDeadline, 'sweep');
+  writeFileSync(join(opts.out, 'drag-runs.json'), JSON.stringify(records));
+
+  const speed: (SpeedResult | { runtime: string; error: string })[] = [];
+  if (opts.speed && opts.backend !== 'reference') {
+    const speedTaskIds = pickEvery(tasks, Math.max(1, Math.floor(tasks.length / opts.speedTasks))).slice(0, opts.speedTasks).map((p) => p.id);
+    for (const runtime of (opts.wasm ? ['node', 'wasm'] : ['node']) as Runtime[]) {
+      log(`speed on ${runtime}`);
+      try {
+        speed.push(
+          await speedChild(
+            { runtime, ...(opts.model ? { modelDir: opts.model } : {}), tasksDir: opts.tasksDir, taskIds: speedTaskIds, steps: opts.speedSteps, methods: ['draggan', 'stabledrag'] },
+            Math.max(60_000, deadline + 60_000 - performance.now()),
+          ),
+        );
+      } catch (e) {
+        speed.push({ runtime, error: (e as Error).message });
+        log(`speed on ${runtime} failed: ${(e as Error).message}`);
+      }
+    }
+  } else if (opts.speed) {
+    speed.push(
+      await speedChild({ runtime: 'reference', tasksDir: null, taskIds: tasks.slice(0, 2).map((t) => t.id), steps: opts.speedSteps, methods: ['draggan', 'stabledrag'], allowStandIn: true }, 120_000).catch(
+        (e: Error) => ({ runtime: 'reference', error: e.message }),
+      ),
+    );
+  }
+  writeFileSync(join(opts.out, 'speed.json'), JSON.stringify(speed, null, 1));
+
+  // ---- aggregate and report ----
+  const table2Ids = new Set(records.filter((r) => TABLE2.some((m) => m.id === r.method)).map((r) => r.task));
+  const midBudget = opts.budgets[Math.floor(opts.budgets.length / 2)]!;
+  const S = (id: string, b: number, filter?: ReadonlySet<string>): Summary | null => summarise(records, id, b, filter);
+  const summaries = {
+    noEdit: S('draggan', 0),
+    table1: [TABLE2[0]!, TABLE2[3]!].map((m) => ({ label: m.label, rows: opts.budgets.map((b) => S(m.id, b)) })),
+    table2: TABLE2.map((m) => ({ label: m.label, summary: S(m.id, midBudget) })),
+    comparisons: opts.budgets.map((b) => compare(records, 'stabledrag', 'draggan', b)).filter((c) => c !== null),
+    tauSweep: TAU_SWEEP.map((m) => ({ label: String(m.tau), summary: S(m.id, opts.sweepBudget) })),
+    lambdaSweep: LAMBDA_SWEEP.map((m) => ({ label: String(m.lambda), summary: S(m.lambda === 0 ? 'tau=0' : m.id, opts.sweepBudget) })),
+  };
+  // The sweep's own reference point: full StableDrag on the same tasks and budget.
+  const sweepSet = new Set(records.filter((r) => r.method === 'tau=0').map((r) => r.task));
+  const fullOnSweep = opts.budgets.includes(opts.sweepBudget) ? S('stabledrag', opts.sweepBudget, sweepSet) : null;
+  const draganOnSweep = opts.budgets.includes(opts.sweepBudget) ? S('draggan', opts.sweepBudget, sweepSet) : null;
+  writeFileSync(join(opts.out, 'summary.json'), JSON.stringify({ ...summaries, fullOnSweep, draganOnSweep, labels: Object.fromEntries(labels) }, null, 1));
+
+  const wallMinutes = (performance.now() - started) / 60_000;
+  const cpu = cpus();
+  const lines = (s: Summary | null): string => (s ? `${s.md.toFixed(2)} px` : 'n/a');
+  const full = summaries.table2[3]!.summary;
+  const base = summaries.table2[0]!.summary;
+  const noDpt = summaries.table2[1]!.summary;
+  const noCms = summaries.table2[2]!.summary;
+  const cmp = summaries.comparisons.find((c) => c.budget === midBudget);
+  const closing: string[] = [];
+  if (full && base && cmp) {
+    const verdict = cmp.ci[1] < 0 ? 'beats' : cmp.ci[0] > 0 ? 'is worse than' : 'does not measurably differ from';
+    closing.push(
+      `At ${midBudget} steps full StableDrag ${verdict} the DragGAN baseline on Mean Distance: ${lines(full)} against ${lines(base)} (ΔMD ${cmp.meanDiff.toFixed(2)} px, 95 % interval [${cmp.ci[0].toFixed(2)}, ${cmp.ci[1].toFixed(2)}], ${Math.abs((100 * (base.md - full.md)) / base.md).toFixed(1)} % ${base.md >= full.md ? 'lower' : 'higher'}); SSIM ${full.ssim.toFixed(3)} against ${base.ssim.toFixed(3)}.`,
+    );
+    for (const c of summaries.comparisons) {
+      if (c.budget !== midBudget) closing.push(`At ${c.budget} steps: ΔMD ${c.meanDiff.toFixed(2)} px [${c.ci[0].toFixed(2)}, ${c.ci[1].toFixed(2)}].`);
+    }
+  }
+  if (full && noDpt && noCms) {
+    closing.push(
+      `Ablations at ${midBudget} steps: without discriminative tracking MD ${lines(noDpt)} (${(noDpt.md - full.md >= 0 ? '+' : '') + (noDpt.md - full.md).toFixed(2)} px vs full), SSIM ${noDpt.ssim.toFixed(3)}; without confident supervision MD ${lines(noCms)} (${(noCms.md - full.md >= 0 ? '+' : '') + (noCms.md - full.md).toFixed(2)} px), SSIM ${noCms.ssim.toFixed(3)}.`,
+    );
+  }
+  const notes: string[] = [];
+  if (standIns.size) notes.push(`Stand-in methods (not the real ones) were used for: ${[...standIns].join(', ')} — these numbers test the pipeline only.`);
+  if (table2Done < prepared.length) notes.push(`Time limit: Tables 1–2 cover ${table2Done} of ${prepared.length} tasks.`);
+  notes.push(`Methods as built by \`createMethod\` of @stabledrag/cli: ${[...labels].filter(([id]) => TABLE2.some((m) => m.id === id)).map(([id, l]) => `${id} = ${l}`).join('; ')}.`);
+
+  const report = renderReport({
+    header: {
+      date: new Date().toISOString().replace('T', ' ').slice(0, 16) + ' UTC',
+      cpu: cpu[0]?.model.trim() ?? 'unknown CPU',
+      cores: cpu.length,
+      ramGiB: totalmem() / 2 ** 30,
+      os: `${osType()} ${release()}`,
+      commit: gitCommit(),
+      node: process.version,
+      ortNode: ortVersion('onnxruntime-node'),
+      ortWeb: ortVersion('onnxruntime-web'),
+      model: `${backend.info.name} (${backend.info.imageWidth}×${backend.info.imageHeight}, features ${backend.info.featureChannels}×${backend.info.featureHeight}×${backend.info.featureWidth}), ${loaded.description}`,
+      command: opts.quick ? 'pnpm --filter bench bench:quick' : 'pnpm bench',
+      wallMinutes,
+    },
+    taskSet: {
+      tasks: prepared.length,
+      pairs: prepared.reduce((a, p) => a + p.task.pairs.length, 0),
+      masked: prepared.filter((p) => p.task.mask).length,
+      lengths: describeLengths(tasks),
+      parts: [...new Set(tasks.map((t) => t.part))].join(', '),
+    },
+    budgets: opts.budgets,
+    noEdit: summaries.noEdit,
+    table1: summaries.table1,
+    table2: summaries.table2,
+    table2Budget: midBudget,
+    comparisons: summaries.comparisons,
+    tauSweep: summaries.tauSweep,
+    lambdaSweep: summaries.lambdaSweep,
+    sweepNote: `On ${sweepDone} of the ${prepared.length} tasks (every ${opts.sweepEvery}${opts.sweepEvery === 2 ? 'nd' : 'th'} task) at ${opts.sweepBudget} steps, MD (px) / SSIM. For reference on the same tasks and budget: full StableDrag (λ = 0.3, τ = 0.4) ${fullOnSweep ? `${fullOnSweep.md.toFixed(2)} / ${fullOnSweep.ssim.toFixed(3)}` : 'n/a'}, DragGAN ${draganOnSweep ? `${draganOnSweep.md.toFixed(2)} / ${draganOnSweep.ssim.toFixed(3)}` : 'n/a'}.`,
+    nccError,
+    speed,
+    speedNote: `Each runtime in its own process, on ${opts.speedTasks} task(s) × ${opts.speedSteps} steps per method, drags never stopped early. Peak RSS is the whole process (model, sessions, runtime).`,
+    trackerLearning: TABLE2.map((m) => {
+      const rs = records.filter((r) => r.method === m.id);
+      return { label: m.label, ms: rs.reduce((a, r) => a + r.trackerInitMs, 0) / Math.max(1, rs.length) };
+    }),
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    notes,
+    closing: closing.join(' '),
+    repoRoot,
+  });
+  writeFileSync(opts.report, report);
+  void table2Ids;
+  void freemem;
+  log(`wrote ${opts.report} in ${wallMinutes.toFixed(1)} min`);
+  await backend.dispose();
+}
+
+function gitCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});
