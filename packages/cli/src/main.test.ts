@@ -2,10 +2,10 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freshDir, unwritableDir } from './__fixtures__/dirs.js';
-import { createTestMethod } from './__fixtures__/test-method.js';
 import type { DragReport } from './commands/drag.js';
 import type { CliContext } from './context.js';
 import { main, VERSION } from './main.js';
+import { createMethod as realCreateMethod } from './methods.js';
 import { decodePng, encodePng, maskToImage } from './png.js';
 import { parseSession } from './session-file.js';
 
@@ -21,7 +21,7 @@ class Sink {
 async function run(argv: string[], extra: Partial<CliContext> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = new Sink();
   const stderr = new Sink();
-  const code = await main(argv, { stdout, stderr, createMethod: createTestMethod, ...extra });
+  const code = await main(argv, { stdout, stderr, ...extra });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
@@ -174,7 +174,7 @@ describe('stabledrag (in process)', () => {
     const controller = new AbortController();
     let tracks = 0;
     const createMethod: CliContext['createMethod'] = (name, settings) => {
-      const m = createTestMethod(name, settings);
+      const m = realCreateMethod(name, settings);
       return {
         ...m,
         tracker: {
@@ -200,7 +200,7 @@ describe('stabledrag (in process)', () => {
 
   it('draws a progress bar on a terminal and plain lines elsewhere', async () => {
     const tty = new Sink(true);
-    await main([...DRAG, '--steps', '12', '--stop-distance', '0.01', '--json'], { stdout: new Sink(), stderr: tty, createMethod: createTestMethod });
+    await main([...DRAG, '--steps', '12', '--stop-distance', '0.01', '--json'], { stdout: new Sink(), stderr: tty });
     expect(tty.text).toMatch(/\r\x1b\[2K\[#+-*\] 12\/12 {2}distance [\d.]+ px {2}confidence [\d.]+/);
     const plain = await run([...DRAG, '--steps', '12', '--stop-distance', '0.01', '--json']);
     expect(plain.stderr).not.toMatch(/\r/);

@@ -1,7 +1,7 @@
 import type { MotionSupervisor, PointTracker } from '@stabledrag/core';
 import { StableDragError } from '@stabledrag/core';
-import * as motion from '@stabledrag/motion';
-import { DiscriminativeTracker, NearestNeighbourTracker } from '@stabledrag/tracker';
+import { ConfidentSupervision, DEFAULT_CONFIDENCE_RATIO, DEFAULT_MASK_WEIGHT as MOTION_MASK_WEIGHT, MotionSupervision } from '@stabledrag/motion';
+import { DEFAULT_FUSION_LAMBDA, DiscriminativeTracker, NearestNeighbourTracker } from '@stabledrag/tracker';
 
 export type MethodName = 'stabledrag' | 'draggan';
 export const METHOD_NAMES: readonly MethodName[] = ['stabledrag', 'draggan'];
@@ -31,20 +31,12 @@ export interface DragMethod {
   readonly supervisor: MotionSupervisor;
 }
 
-export const DEFAULT_LAMBDA = 0.3;
-export const DEFAULT_TAU = 0.4;
-/** DragGAN's GUIs use lambda_mask = 20. */
-export const DEFAULT_MASK_WEIGHT = 20;
-
-type SupervisorCtor = new (options: Record<string, unknown>) => MotionSupervisor;
-
-function supervisorClass(name: string): SupervisorCtor {
-  const ctor = (motion as Record<string, unknown>)[name];
-  if (typeof ctor !== 'function') {
-    throw new StableDragError('UNSUPPORTED', `@stabledrag/motion does not export ${name} yet.`);
-  }
-  return ctor as SupervisorCtor;
-}
+/** λ of Eq. 2 (paper: 0.3). */
+export const DEFAULT_LAMBDA: number = DEFAULT_FUSION_LAMBDA;
+/** τ of Eq. 5 (paper: 0.4). */
+export const DEFAULT_TAU: number = DEFAULT_CONFIDENCE_RATIO;
+/** η of the mask term (DragGAN's GUIs: lambda_mask = 20). */
+export const DEFAULT_MASK_WEIGHT: number = MOTION_MASK_WEIGHT;
 
 /**
  * The drag methods of the paper's Table 2, as tracker + supervisor pairs:
@@ -72,8 +64,8 @@ export function createMethod(name: MethodName, settings: MethodSettings): DragMe
     ? new DiscriminativeTracker({ radius: settings.r2, lambda })
     : new NearestNeighbourTracker({ radius: settings.r2 });
   const supervisor: MotionSupervisor = confident
-    ? new (supervisorClass('ConfidentSupervision'))({ r1: settings.r1, tau, maskWeight })
-    : new (supervisorClass('MotionSupervision'))({ r1: settings.r1, maskWeight });
+    ? new ConfidentSupervision({ radius: settings.r1, tau, maskWeight })
+    : new MotionSupervision({ radius: settings.r1, maskWeight });
   const label = stable
     ? `stabledrag (${discriminative ? 'discriminative' : 'nearest-neighbour'} tracking, ${confident ? 'confident' : 'plain motion'} supervision)`
     : 'draggan (nearest-neighbour tracking, motion supervision)';
