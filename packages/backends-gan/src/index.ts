@@ -4,6 +4,7 @@ export { parseModelConfig } from './model-config.js';
 export type { ModelConfig } from './model-config.js';
 export type { GradientGraphs } from './gradient-graphs.js';
 export { buildGradientGraphs } from './build-gradient-graphs.js';
+export type { PreparedSynthesis } from './build-gradient-graphs.js';
 export { readModelFiles, bytesToFloat32 } from './model-files.js';
 export type { ModelFiles, ReadModelFile } from './model-files.js';
 export { chwToRgba } from './image-convert.js';

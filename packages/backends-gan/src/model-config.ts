@@ -76,6 +76,8 @@ export function parseModelConfig(raw: unknown, where = 'model.json'): ModelConfi
   const o = raw as Json;
   const files = obj(o.files);
   const tensors = { ...obj(o.inputs), ...obj(o.outputs), ...obj(o.tensors) };
+  // The project's export scripts describe the feature tensor as { feature: { name, scale } }.
+  const feature = obj(o.feature);
   const resolution = num(o, ['resolution'], where);
   const numWs = num(o, ['num_ws', 'numWs'], where);
   const optimizeWs = num(o, ['optimize_ws', 'optimizeWs'], where, Math.min(6, numWs));
@@ -99,11 +101,11 @@ export function parseModelConfig(raw: unknown, where = 'model.json'): ModelConfi
     tensors: {
       ws: str(tensors, ['ws'], where, 'ws'),
       image: str(tensors, ['image'], where, 'image'),
-      features: str(tensors, ['features', 'feature'], where, str(o, ['feature_tensor', 'featureTensor'], where, 'features')),
+      features: str(tensors, ['features'], where, str(feature, ['name'], where, str(o, ['feature_tensor', 'featureTensor'], where, 'features'))),
       z: str(tensors, ['z'], where, 'z'),
       w: str(tensors, ['w'], where, 'w'),
     },
-    featureScale: num(o, ['feature_scale', 'featureScale'], where, 4),
+    featureScale: num(o, ['feature_scale', 'featureScale'], where, num(feature, ['scale'], where, 4)),
     imageRange: Array.isArray(range) && range.length === 2 ? [Number(range[0]), Number(range[1])] : [-1, 1],
     ...(typeof o.license === 'string' ? { license: o.license } : {}),
     ...(typeof o.training_data === 'string' ? { trainingData: o.training_data } : {}),

@@ -34,13 +34,13 @@ export async function loadGanBackend(options: LoadGanBackendOptions = {}): Promi
   }
   const files = await readModelFiles(async (name) => new Uint8Array(await readFile(join(dir, name))), dir);
   const synthesis = options.synthesisFile ? new Uint8Array(await readFile(join(dir, options.synthesisFile))) : files.synthesis;
-  const gradients = buildGradientGraphs(synthesis, files.config);
+  const prepared = buildGradientGraphs(synthesis, files.config);
   return GanBackend.create({
     runtime: ort as unknown as OrtRuntime,
     config: files.config,
     mappingModel: files.mapping,
-    synthesisModel: synthesis,
-    gradients,
+    synthesisModel: prepared.synthesis,
+    gradients: prepared.gradients,
     wAvg: files.wAvg,
     ...(options.optimizeWs !== undefined ? { optimizeWs: options.optimizeWs } : {}),
     ...(options.sessionOptions ? { sessionOptions: options.sessionOptions } : {}),

@@ -27,13 +27,13 @@ export async function loadGanBackend(options: LoadGanBackendWebOptions): Promise
     if (!res.ok) throw new StableDragError('MODEL_ERROR', `HTTP ${res.status} for ${new URL(name, base).href}`);
     return new Uint8Array(await res.arrayBuffer());
   }, base.href.replace(/\/$/, ''));
-  const gradients = buildGradientGraphs(files.synthesis, files.config);
+  const prepared = buildGradientGraphs(files.synthesis, files.config);
   return GanBackend.create({
     runtime: ort as unknown as OrtRuntime,
     config: files.config,
     mappingModel: files.mapping,
-    synthesisModel: files.synthesis,
-    gradients,
+    synthesisModel: prepared.synthesis,
+    gradients: prepared.gradients,
     wAvg: files.wAvg,
     sessionOptions: { executionProviders: options.executionProviders ?? ['wasm'], ...options.sessionOptions },
     ...(options.optimizeWs !== undefined ? { optimizeWs: options.optimizeWs } : {}),

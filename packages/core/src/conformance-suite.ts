@@ -14,6 +14,8 @@ export interface ConformanceOptions {
   readonly directions?: number;
   /** Tolerance between two forward passes of the same latent. Default exact (0, 0). */
   readonly determinismTolerance?: Tolerance;
+  /** Tolerance between forward passes with and without `withVjp`. Default atol 1e-5, rtol 1e-5. */
+  readonly modeTolerance?: Tolerance;
 }
 
 export interface ConformanceCheck {
@@ -85,10 +87,15 @@ export async function runConformance(
       && f.scale === info.featureScale && f.data.length === f.channels * f.height * f.width;
     check(`seed ${seed}: feature shape matches info`, shapeOk, `${f.channels}×${f.height}×${f.width} scale ${f.scale}`);
     check(`seed ${seed}: features are finite`, f.data.every(Number.isFinite));
-    const p2 = await backend.forward(roundTrip, { withVjp: false });
+    const p2 = await backend.forward(roundTrip, { withVjp: true });
     const det = compareClose(p2.features.data, f.data, detTol);
     check(`seed ${seed}: forward is deterministic (and a JSON round-tripped latent gives the same features)`, det.ok, det.message);
     p2.release();
+    // A backend may run a different graph without the VJP residuals: same values up to rounding.
+    const p3 = await backend.forward(b, { withVjp: false });
+    const modes = compareClose(p3.features.data, f.data, options.modeTolerance ?? { atol: 1e-5, rtol: 1e-5 });
+    check(`seed ${seed}: withVjp false and true give the same features`, modes.ok, modes.message);
+    p3.release();
 
     const normal = createNormalRng(1000 + seed);
     const directions = options.directions ?? 3;
