@@ -228,6 +228,8 @@ def main() -> None:
         files=files,
         inputs=dict(synthesis=["ws"], mapping=["z"]),
         outputs=dict(synthesis=["image", "features"], mapping=["w"]),
+        tensors=dict(ws="ws", image="image", features="features", z="z", w="w"),
+        feature_scale=R // fr,
         shapes=dict(
             ws=[1, num_ws, w_dim],
             image=[1, 3, R, R],
