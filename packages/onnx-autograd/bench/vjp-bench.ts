@@ -1,0 +1,180 @@
+/**
+ * Forward vs. VJP timings of a StyleGAN2-like generator of the default model's size.
+ *
+ *   pnpm bench [path/to/synthesis.onnx]
+ *
+ * Model: argument, else packages/backends-gan/models/default/synthesis.onnx, else a random
+ * generator of the same size exported by `tools/golden/make_autograd_golden.py --bench-model
+ * packages/onnx-autograd/bench/.cache/default-size`. Each configuration runs in its own child
+ * process so that peak RSS is per configuration. onnxruntime-node CPU, 1 intra-op thread unless
+ * BENCH_THREADS is set.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-node';
+import { buildVjp, loadModel, serializeModel } from '../src/index';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const cache = join(here, '.cache');
+const threads = Number(process.env.BENCH_THREADS ?? 1);
+const RUNS = Number(process.env.BENCH_RUNS ?? 10);
+
+interface ChildResult { medianMs: number; minMs: number; peakRssMB: number; sessionMs: number }
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
+}
+
+function randn(n: number, seed: number): Float32Array {
+  let a = seed >>> 0;
+  const u = (): number => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
+  };
+  return Float32Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u()));
+}
+
+async function child(kind: string): Promise<void> {
+  const spec = JSON.parse(readFileSync(join(cache, 'spec.json'), 'utf8')) as { wsDims: number[]; featDims: number[]; imageDims: number[] };
+  const opts: ort.InferenceSession.SessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
+  const ws = new ort.Tensor('float32', randn(spec.wsDims.reduce((a, b) => a * b, 1), 1), spec.wsDims);
+  const cot = new ort.Tensor('float32', randn(spec.featDims.reduce((a, b) => a * b, 1), 2), spec.featDims);
+  const t0 = performance.now();
+  let step: () => Promise<void>;
+  if (kind === 'forward') {
+    const s = await ort.InferenceSession.create(readFileSync(join(cache, 'forward.onnx')), opts);
+    step = async () => { await s.run({ ws }); };
+  } else if (kind === 'recompute') {
+    const s = await ort.InferenceSession.create(readFileSync(join(cache, 'recompute.onnx')), opts);
+    step = async () => { await s.run({ ws, features_grad: cot }); };
+  } else {
+    const prefix = kind === 'split-image' ? 'split-image' : 'split';
+    const f = await ort.InferenceSession.create(readFileSync(join(cache, `${prefix}-forward.onnx`)), opts);
+    const b = await ort.InferenceSession.create(readFileSync(join(cache, `${prefix}-backward.onnx`)), opts);
+    const imgCot = new ort.Tensor('float32', randn(spec.imageDims.reduce((a, b) => a * b, 1), 3), spec.imageDims);
+    step = async () => {
+      const outs = await f.run({ ws });
+      const avail: Record<string, ort.Tensor> = { ws, features_grad: cot, image_grad: imgCot, ...outs };
+      const feeds: Record<string, ort.Tensor> = {};
+      for (const n of b.inputNames) feeds[n] = avail[n] as ort.Tensor;
+      await b.run(feeds);
+    };
+  }
+  const sessionMs = performance.now() - t0;
+  for (let i = 0; i < 2; i++) await step();
+  const times: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t = performance.now();
+    await step();
+    times.push(performance.now() - t);
+  }
+  const res: ChildResult = { medianMs: median(times), minMs: Math.min(...times), peakRssMB: process.resourceUsage().maxRSS / 1024, sessionMs };
+  process.stdout.write(`RESULT ${JSON.stringify(res)}\n`);
+}
+
+async function main(): Promise<void> {
+  const arg = process.argv[2];
+  const candidates = [
+    arg && resolve(arg),
+    join(here, '../../backends-gan/models/default/synthesis.onnx'),
+    join(cache, 'default-size/synthesis.onnx'),
+  ].filter((p): p is string => !!p);
+  const path = candidates.find((p) => existsSync(p));
+  if (!path) {
+    console.error('No model. Run: /usr/bin/python3 tools/golden/make_autograd_golden.py --bench-model packages/onnx-autograd/bench/.cache/default-size');
+    process.exit(1);
+  }
+  mkdirSync(cache, { recursive: true });
+  const model = loadModel(readFileSync(path));
+  const ws = model.graph.inputs.find((v) => v.name === 'ws');
+  const t0 = performance.now();
+  const split = buildVjp(model, { wrt: ['ws'], of: ['features'], mode: 'split', keepOutputs: ['image'] });
+  const buildSplitMs = performance.now() - t0;
+  const t1 = performance.now();
+  const rec = buildVjp(model, { wrt: ['ws'], of: ['features'], mode: 'recompute', keepOutputs: ['image'] });
+  const buildRecomputeMs = performance.now() - t1;
+  writeFileSync(join(cache, 'forward.onnx'), readFileSync(path));
+  writeFileSync(join(cache, 'recompute.onnx'), serializeModel(rec.model));
+  writeFileSync(join(cache, 'split-forward.onnx'), serializeModel(split.forward.model));
+  writeFileSync(join(cache, 'split-backward.onnx'), serializeModel(split.backward.model));
+  const splitImage = buildVjp(model, { wrt: ['ws'], of: ['image'], mode: 'split', keepOutputs: ['features'] });
+  writeFileSync(join(cache, 'split-image-forward.onnx'), serializeModel(splitImage.forward.model));
+  writeFileSync(join(cache, 'split-image-backward.onnx'), serializeModel(splitImage.backward.model));
+  const imageOut = splitImage.forward.model.graph.outputs.find((o) => o.name === 'image');
+  const featOut = split.forward.model.graph.outputs.find((o) => o.name === 'features');
+  writeFileSync(join(cache, 'spec.json'), JSON.stringify({ wsDims: ws?.shape, featDims: featOut?.shape, imageDims: imageOut?.shape }));
+  const residualMB = split.forward.model.graph.outputs
+    .filter((o) => split.forward.residuals.includes(o.name))
+    .reduce((s, o) => s + (o.shape as number[]).reduce((a, b) => a * b, 1) * 4, 0) / 2 ** 20;
+
+  const results: Record<string, ChildResult> = {};
+  for (const kind of ['forward', 'split', 'recompute', 'split-image']) {
+    const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', kind], { encoding: 'utf8' });
+    const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+    if (!line) throw new Error(`child ${kind} failed: ${r.stderr}`);
+    results[kind] = JSON.parse(line.slice(7)) as ChildResult;
+    console.log(kind, results[kind]);
+  }
+  const fwd = (results.forward as ChildResult).medianMs;
+  const summary = {
+    date: new Date().toISOString(),
+    model: path.includes('.cache') ? 'random StyleGAN2-like generator, default-model size (tools/golden --bench-model)' : path,
+    machine: `${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, onnxruntime-node ${ort.env.versions.common} CPU EP, ${threads} intra-op thread(s)`,
+    wsShape: ws?.shape,
+    featuresShape: featOut?.shape,
+    runs: RUNS,
+    buildVjpMs: { split: Math.round(buildSplitMs), recompute: Math.round(buildRecomputeMs) },
+    residuals: { count: split.forward.residuals.length, MB: Number(residualMB.toFixed(1)) },
+    nodes: {
+      forward: model.graph.nodes.length,
+      splitForward: split.forward.model.graph.nodes.length,
+      splitBackward: split.backward.model.graph.nodes.length,
+      recompute: rec.model.graph.nodes.length,
+    },
+    results,
+    ratios: {
+      splitVjpOverForward: Number(((results.split as ChildResult).medianMs / fwd).toFixed(2)),
+      recomputeOverForward: Number(((results.recompute as ChildResult).medianMs / fwd).toFixed(2)),
+      splitImageVjpOverForward: Number(((results['split-image'] as ChildResult).medianMs / fwd).toFixed(2)),
+    },
+  };
+  writeFileSync(join(here, 'results.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  const row = (k: string, label: string): string => {
+    const r = results[k] as ChildResult;
+    return `| ${label} | ${r.medianMs.toFixed(1)} | ${r.minMs.toFixed(1)} | ${(r.medianMs / fwd).toFixed(2)}× | ${r.peakRssMB.toFixed(0)} |`;
+  };
+  const md = `# onnx-autograd bench
+
+Generated by \`pnpm bench\` (bench/vjp-bench.ts) on ${summary.date}.
+
+- Model: ${summary.model}; ws ${JSON.stringify(summary.wsShape)}, features ${JSON.stringify(summary.featuresShape)}
+- Machine: ${summary.machine} (shared with other jobs; medians of ${RUNS} runs after 2 warm-up runs)
+- VJP of \`features\` w.r.t. \`ws\`; the forward also returns \`image\` in every configuration.
+- buildVjp: split ${summary.buildVjpMs.split} ms, recompute ${summary.buildVjpMs.recompute} ms.
+  Split residuals: ${summary.residuals.count} tensors, ${summary.residuals.MB} MB.
+- Nodes: forward ${summary.nodes.forward}, split forward ${summary.nodes.splitForward}, split backward ${summary.nodes.splitBackward}, recompute ${summary.nodes.recompute}.
+
+| configuration | median ms | min ms | / forward | peak RSS MB |
+|---|---|---|---|---|
+${row('forward', 'forward (original model)')}
+${row('split', 'VJP, split mode (forward with residuals + backward)')}
+${row('recompute', 'VJP, recompute mode (one model)')}
+${row('split-image', 'VJP of \`image\` (whole network), split mode')}
+
+Target: split-mode VJP ≤ 2.5× the forward → **${summary.ratios.splitVjpOverForward}×** for \`features\`
+(the drag loss), **${summary.ratios.splitImageVjpOverForward}×** when differentiating the full-resolution \`image\`.
+Peak RSS is the child process's maximum resident set (Node + onnxruntime + sessions).
+`;
+  writeFileSync(join(here, 'RESULTS.md'), md);
+  console.log(md);
+}
+
+if (process.argv[2] === '--child') await child(process.argv[3] ?? 'forward');
+else await main();
