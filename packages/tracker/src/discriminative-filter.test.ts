@@ -97,14 +97,21 @@ describe('gaussianLabels', () => {
 describe('learnFilter', () => {
   const scene = new SyntheticScene({ channels: 32, size: 24, scale: 4, period: 12 }, mulberry32(7));
   const F0 = scene.render({ x: 0, y: 0 }, { jitter: 0.1, white: 0.05 }, mulberry32(8));
+  // 128 channels: the box of native pixels (K ≤ 81) is smaller than C → the K-space solve;
+  // 32 channels: the C-space Cholesky.
+  const wide = new SyntheticScene({ channels: 128, size: 24, scale: 4, period: 12 }, mulberry32(17));
+  const F0wide = wide.render({ x: 0, y: 0 }, { jitter: 0.1, white: 0.05 }, mulberry32(18));
 
-  for (const handle of [
-    { x: 47.3, y: 46.6 }, // sub-pixel, interior
-    { x: 3, y: 90.25 }, // window crosses the left and bottom borders
-  ]) {
-    it(`factorised closed form = dense closed form = iterative, handle (${handle.x}, ${handle.y})`, () => {
-      const closed = learnFilter(F0, handle, { radius: 12 });
-      const iter = learnFilter(F0, handle, { radius: 12, solver: 'iterative' });
+  for (const [F, handle] of [
+    [F0, { x: 47.3, y: 46.6 }], // sub-pixel, interior
+    [F0, { x: 3, y: 90.25 }], // window crosses the left and bottom borders
+    [F0wide, { x: 47.3, y: 46.6 }],
+    [F0wide, { x: 93.5, y: 0.75 }],
+  ] as const) {
+    it(`factorised closed form = dense closed form = iterative, C = ${F.channels}, handle (${handle.x}, ${handle.y})`, () => {
+      const C = F.channels;
+      const closed = learnFilter(F, handle, { radius: 12 });
+      const iter = learnFilter(F, handle, { radius: 12, solver: 'iterative' });
       // The dense problem the factorised path must agree with.
       const side = 25;
       const pts = [];
@@ -116,11 +123,11 @@ describe('learnFilter', () => {
         pts.push(q);
         ys.push(labels[n]!);
       }
-      const A = sampleBilinear(F0, pts);
+      const A = sampleBilinear(F, pts);
       const dense = solveFilterClosedForm({
         samples: A,
         count: pts.length,
-        channels: 32,
+        channels: C,
         labels: ys,
         prior: closed.template,
         ridge: closed.ridge,
@@ -132,7 +139,7 @@ describe('learnFilter', () => {
       expect(iter.iterations).toBeGreaterThan(0);
       expect(closed.iterations).toBe(0);
       // f_i is F0 at the handle, read bilinearly.
-      expect(maxAbsDiff(closed.template, sampleBilinear(F0, [handle]))).toBe(0);
+      expect(maxAbsDiff(closed.template, sampleBilinear(F, [handle]))).toBe(0);
     });
   }
 

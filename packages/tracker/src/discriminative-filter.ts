@@ -5,7 +5,7 @@ import {
   DEFAULT_RIDGE,
   DEFAULT_TRACK_RADIUS,
 } from './defaults.js';
-import { choleskySolve } from './linalg.js';
+import { choleskySolve, luSolve } from './linalg.js';
 import { checkFeatureMap, checkPoints, createWindow, fail, sampleWindow, type WindowSamples } from './window.js';
 
 /**
@@ -280,7 +280,8 @@ function windowNormaliser(win: WindowSamples, template: Float32Array): number {
  * The closed form never forms the 625 × C patch matrix product: each window feature is a bilinear
  * mix of K native feature pixels (A = B·G, B = count × K interpolation weights, G = K × C native
  * features, K ≈ (2·r2/scale + 2)²), so AᵀA = Gᵀ(BᵀB G) costs K·C²/2 instead of count·C²/2
- * (K = 81 instead of 625 for r2 = 12 at scale 4). The solve itself is a C × C Cholesky.
+ * (K = 81 instead of 625 for r2 = 12 at scale 4). The solve is then a C × C Cholesky, or, when K
+ * is small next to C, an equivalent K × K system (see solveInBoxSpace), whichever costs less.
  */
 export function learnFilter(features0: FeatureMap, handle: Point, options: LearnFilterOptions = {}, handleIndex = 0): DiscriminativeModel {
   checkFeatureMap(features0, 'learnFilter(features0)');
@@ -389,24 +390,32 @@ function solveFactorised(
     const src = v * W + u;
     for (let c = 0; c < C; c++) G[k * C + c] = map.data[c * plane + src]!;
   }
-  // H = Bᵀ B G = Bᵀ A, accumulated per candidate; also Aᵀy and trace(AᵀA).
+  // Local tap indices into the K box pixels.
+  const local = new Int32Array(win.count * 4);
+  for (let n = 0; n < win.count; n++) {
+    if (win.valid[n] === 0) continue;
+    for (let t = 0; t < 4; t++) {
+      const k = idx[4 * n + t]!;
+      const u = k % W;
+      const v = (k - u) / W;
+      local[4 * n + t] = (v - vmin) * bw + (u - umin);
+    }
+  }
+  // Solve in whichever space is cheaper: K-space costs K²C/2 + 2K³/3, C-space K·C²/2 + C³/6.
+  if (K * K * (C / 2 + (2 * K) / 3) < C * C * (K / 2 + C / 6)) return solveInBoxSpace(win, labels, template, ridgeRel, G, K, C, local, wt);
+
+  // Primal: H = Bᵀ B G = Bᵀ A, accumulated per candidate; also Aᵀy and trace(AᵀA).
   const H = new Float64Array(K * C);
   const rhs = new Float64Array(C);
   const a = new Float64Array(C);
-  const local = new Int32Array(4);
   let trace = 0;
   for (let n = 0; n < win.count; n++) {
     if (win.valid[n] === 0) continue;
     a.fill(0);
     for (let t = 0; t < 4; t++) {
-      const k = idx[4 * n + t]!;
-      const u = k % W;
-      const v = (k - u) / W;
-      const l = (v - vmin) * bw + (u - umin);
-      local[t] = l;
       const w = wt[4 * n + t]!;
       if (w === 0) continue;
-      const o = l * C;
+      const o = local[4 * n + t]! * C;
       for (let c = 0; c < C; c++) a[c] = a[c]! + w * G[o + c]!;
     }
     const yn = labels[n]!;
@@ -418,7 +427,7 @@ function solveFactorised(
     for (let t = 0; t < 4; t++) {
       const w = wt[4 * n + t]!;
       if (w === 0) continue;
-      const o = local[t]! * C;
+      const o = local[4 * n + t]! * C;
       for (let c = 0; c < C; c++) H[o + c] = H[o + c]! + w * a[c]!;
     }
   }
@@ -454,4 +463,91 @@ function solveFactorised(
     rhs[i] = rhs[i]! + ridge * template[i]!;
   }
   return { filter: choleskySolve(S, rhs, C), ridge };
+}
+
+/**
+ * The same minimiser solved in the K-dimensional space of the box pixels (when K is small next to C): with
+ * A = B·G, M = BᵀB, Q = G·Gᵀ and r = y − A f_i, the push-through identity
+ * (GᵀMG + ρI_C)⁻¹Gᵀ = Gᵀ(MQ + ρI_K)⁻¹ gives z = f_i + Gᵀ (MQ + ρI_K)⁻¹ Bᵀr.
+ * MQ + ρI is not symmetric (but has eigenvalues ≥ ρ), hence LU. Cost K²·C/2 + K³ instead of
+ * K·C²/2 + C³/6.
+ */
+function solveInBoxSpace(
+  win: WindowSamples,
+  labels: Float64Array,
+  template: Float32Array,
+  ridgeRel: number,
+  G: Float64Array,
+  K: number,
+  C: number,
+  local: Int32Array,
+  wt: Float64Array,
+): { filter: Float64Array; ridge: number } {
+  const M = new Float64Array(K * K);
+  const Gf = new Float64Array(K);
+  for (let k = 0; k < K; k++) {
+    let s = 0;
+    const o = k * C;
+    for (let c = 0; c < C; c++) s += G[o + c]! * template[c]!;
+    Gf[k] = s;
+  }
+  const Btr = new Float64Array(K);
+  for (let n = 0; n < win.count; n++) {
+    if (win.valid[n] === 0) continue;
+    const b = 4 * n;
+    let af = 0;
+    for (let t = 0; t < 4; t++) af += wt[b + t]! * Gf[local[b + t]!]!;
+    const rn = labels[n]! - af;
+    for (let t = 0; t < 4; t++) {
+      const kt = local[b + t]!;
+      const w = wt[b + t]!;
+      Btr[kt] = Btr[kt]! + w * rn;
+      for (let s = 0; s < 4; s++) {
+        const i = kt * K + local[b + s]!;
+        M[i] = M[i]! + w * wt[b + s]!;
+      }
+    }
+  }
+  // Q = G Gᵀ (symmetric; rows of G are contiguous).
+  const Q = new Float64Array(K * K);
+  for (let k = 0; k < K; k++) {
+    const ok = k * C;
+    for (let l = k; l < K; l++) {
+      const ol = l * C;
+      let s0 = 0;
+      let s1 = 0;
+      let c = 0;
+      for (; c + 1 < C; c += 2) {
+        s0 += G[ok + c]! * G[ol + c]!;
+        s1 += G[ok + c + 1]! * G[ol + c + 1]!;
+      }
+      if (c < C) s0 += G[ok + c]! * G[ol + c]!;
+      Q[k * K + l] = s0 + s1;
+      Q[l * K + k] = s0 + s1;
+    }
+  }
+  // S = M Q + ρ I, using M's sparsity (≤ 9 neighbours per box pixel); trace(AᵀA) = trace(MQ).
+  const S = new Float64Array(K * K);
+  let trace = 0;
+  for (let i = 0; i < K; i++) {
+    const ri = i * K;
+    for (let l = 0; l < K; l++) {
+      const m = M[ri + l]!;
+      if (m === 0) continue;
+      const rl = l * K;
+      for (let j = 0; j < K; j++) S[ri + j] = S[ri + j]! + m * Q[rl + j]!;
+    }
+    trace += S[ri + i]!;
+  }
+  const ridge = (ridgeRel * trace) / C || ridgeRel;
+  for (let i = 0; i < K; i++) S[i * K + i] = S[i * K + i]! + ridge;
+  const beta = luSolve(S, Btr, K);
+  const z = Float64Array.from(template);
+  for (let k = 0; k < K; k++) {
+    const bk = beta[k]!;
+    if (bk === 0) continue;
+    const o = k * C;
+    for (let c = 0; c < C; c++) z[c] = z[c]! + bk * G[o + c]!;
+  }
+  return { filter: z, ridge };
 }
