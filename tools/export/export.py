@@ -131,6 +131,9 @@ def main() -> None:
         extra = dict(step=ck["step"], elapsed=ck["elapsed"])
     for p in G.parameters():
         p.requires_grad_(False)
+    for m in G.modules():
+        if hasattr(m, "freeze_for_export"):
+            m.freeze_for_export()
 
     z_dim, w_dim, num_ws, R = cfg["z_dim"], cfg["w_dim"], G.num_ws, cfg["resolution"]
     fr = cfg["feature_res"]

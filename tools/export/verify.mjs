@@ -7,7 +7,7 @@ import { join } from "node:path";
 
 const root = new URL("../..", import.meta.url).pathname;
 const which = process.argv[2] ?? "tiny";
-const dir = join(root, "packages/backends-gan/models", which);
+const dir = process.env.MODEL_DIR ?? join(root, "packages/backends-gan/models", which);
 const require = createRequire(join(root, "node_modules/.pnpm/onnxruntime-node@1.30.0/node_modules/onnxruntime-node/"));
 const ort = require("onnxruntime-node");
 const model = JSON.parse(readFileSync(join(dir, "model.json"), "utf8"));

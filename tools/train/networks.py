@@ -66,6 +66,13 @@ class ModConv(nn.Module):
         self.k = k
         self.demodulate = demodulate
         self.activate = activate
+        # set by freeze_for_export(): sum_k W^2 as a plain tensor, so the exported graph holds the
+        # [cout, cin] constant instead of W^2 and a ReduceSum (torch 1.13 does not fold ReduceSum)
+        self.wsq_const: torch.Tensor | None = None
+
+    def freeze_for_export(self) -> None:
+        with torch.no_grad():
+            self.wsq_const = (self.weight * self.w_gain).square().sum(dim=[2, 3]).clone()
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, fused: bool = False) -> torch.Tensor:
         style = self.affine(w)  # [B, cin]
@@ -77,7 +84,7 @@ class ModConv(nn.Module):
             d = None
             if self.demodulate:
                 # sum_{i,kh,kw} (W_oi * s_i)^2 = (s^2) @ (sum_k W^2)^T
-                wsq = weight.square().sum(dim=[2, 3])  # [cout, cin]: constant-folded at export
+                wsq = self.wsq_const if self.wsq_const is not None else weight.square().sum(dim=[2, 3])  # [cout, cin]
                 d = torch.rsqrt(style.square() @ wsq.t() + 1e-8)  # [B, cout]
         else:
             B, cin, H, W = x.shape
