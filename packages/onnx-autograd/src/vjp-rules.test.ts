@@ -123,6 +123,16 @@ const cases: Case[] = [
   },
   { name: 'Conv dilation 2', spec: one('Conv', { x: [1, 1, 7, 7], w: [2, 1, 3, 3] }, { dilations: [2, 2], pads: [2, 1, 2, 1] }), wrt: ['x', 'w'] },
   { name: 'Conv groups 2, batch 2', spec: one('Conv', { x: [2, 4, 5, 5], w: [6, 2, 3, 3], b: [6] }, { group: 2, pads: [1, 1, 1, 1] }), wrt: ['x', 'w', 'b'] },
+  {
+    name: 'Conv constant grouped kernel, stride 1 (flipped-kernel Conv path)',
+    spec: one('Conv', { x: [1, 4, 5, 4] }, { group: 2, pads: [1, 0, 2, 1], dilations: [1, 2] }, { initializers: { w: f32([6, 2, 3, 2], randomArray(72, rng(21))) } }, ['x', 'w']),
+    wrt: ['x'],
+  },
+  {
+    name: 'Conv 3-D constant kernel',
+    spec: one('Conv', { x: [1, 2, 3, 4, 3] }, { pads: [1, 1, 0, 1, 0, 1] }, { initializers: { w: f32([2, 2, 2, 3, 2], randomArray(48, rng(22))) } }, ['x', 'w']),
+    wrt: ['x'],
+  },
   { name: 'Conv depthwise stride 2', spec: one('Conv', { x: [1, 3, 6, 6], w: [3, 1, 3, 3] }, { group: 3, strides: [2, 2], pads: [1, 1, 1, 1] }), wrt: ['x', 'w'] },
   { name: 'Conv auto_pad SAME_UPPER', spec: one('Conv', { x: [1, 2, 5, 5], w: [2, 2, 2, 2] }, { auto_pad: 'SAME_UPPER', strides: [2, 2] }), wrt: ['x', 'w'] },
   { name: 'Conv 1-D', spec: one('Conv', { x: [1, 2, 9], w: [3, 2, 3] }, { strides: [2], pads: [1, 1] }), wrt: ['x', 'w'] },

@@ -94,6 +94,49 @@ function convWeightGrad(b: GradBuilder, x: string, xs: number[], gy: string, ys:
   return b.transpose(dw, [1, 0, ...spatialIdx]);
 }
 
+/** W [Co, Ci/g, k...] -> W' [Ci, Co/g, k...] with spatial axes reversed, per group. */
+function flippedKernel(c: RuleContext, ws: number[], g: number): string {
+  const r = ws.length - 2;
+  const co = ws[0] as number;
+  const cig = ws[1] as number;
+  const k = ws.slice(2);
+  const spatial = Array.from({ length: r }, (_, i) => i + 2);
+  const W = c.constIn(1);
+  if (W && !W.raw) {
+    const out = new Float32Array(W.data.length);
+    const kn = numel(k);
+    const cog = co / g;
+    const kst = k.map((_, i) => numel(k.slice(i + 1)));
+    for (let o = 0; o < co; o++) {
+      const gi = Math.floor(o / cog);
+      const ol = o % cog;
+      for (let i = 0; i < cig; i++) {
+        const src = (o * cig + i) * kn;
+        const dst = ((gi * cig + i) * cog + ol) * kn;
+        for (let q = 0; q < kn; q++) {
+          // flip every spatial axis: index q -> sum (k_a - 1 - coord_a) * stride_a
+          let rem = q;
+          let fq = 0;
+          for (let a = 0; a < r; a++) {
+            const st = kst[a] as number;
+            const coord = Math.floor(rem / st);
+            rem -= coord * st;
+            fq += ((k[a] as number) - 1 - coord) * st;
+          }
+          out[dst + fq] = W.data[src + q] as number;
+        }
+      }
+    }
+    return c.b.constant(f32([cig * g, cog, ...k], out), 'flipped_kernel');
+  }
+  const w = c.node.inputs[1] as string;
+  const flipped = c.b.slice(w, k.map(() => -1), k.map(() => -(2 ** 62)), spatial, k.map(() => -1));
+  if (g === 1) return c.b.transpose(flipped, [1, 0, ...spatial]);
+  const grouped = c.b.reshape(flipped, [g, co / g, cig, ...k]);
+  const t = c.b.transpose(grouped, [0, 2, 1, ...spatial.map((a) => a + 1)]);
+  return c.b.reshape(t, [g * cig, co / g, ...k]);
+}
+
 const conv: VjpRule = (c) => {
   const xs = shapeOf(c, 0);
   const ws = shapeOf(c, 1);
@@ -103,18 +146,26 @@ const conv: VjpRule = (c) => {
   const r = xs.length - 2;
   const grads: (string | undefined)[] = [undefined, undefined, undefined];
   if (c.needs[0]) {
-    const outputPadding = xs.slice(2).map((h, i) => {
-      const full = (p.strides[i] as number) * ((ys[i + 2] as number) - 1) + ((p.kernel[i] as number) - 1) * (p.dilations[i] as number) + 1 - (p.pads[i] as number) - (p.pads[i + r] as number);
-      return h - full;
-    });
-    grads[0] = c.b.op('ConvTranspose', [gy, c.node.inputs[1] as string], {
-      group: p.group,
-      strides: p.strides,
-      dilations: p.dilations,
-      pads: p.pads,
-      kernel_shape: p.kernel,
-      output_padding: outputPadding,
-    });
+    const flipPads = p.pads.map((pd, i) => ((p.kernel[i % r] as number) - 1) * (p.dilations[i % r] as number) - pd);
+    if (p.strides.every((s) => s === 1) && flipPads.every((pd) => pd >= 0)) {
+      // Stride 1: dX is a plain Conv of dY with the flipped, in/out-swapped kernel (faster than
+      // ConvTranspose in onnxruntime; constant kernels are flipped at build time).
+      const wT = flippedKernel(c, ws, p.group);
+      grads[0] = c.b.op('Conv', [gy, wT], { group: p.group, dilations: p.dilations, pads: flipPads, kernel_shape: p.kernel });
+    } else {
+      const outputPadding = xs.slice(2).map((h, i) => {
+        const full = (p.strides[i] as number) * ((ys[i + 2] as number) - 1) + ((p.kernel[i] as number) - 1) * (p.dilations[i] as number) + 1 - (p.pads[i] as number) - (p.pads[i + r] as number);
+        return h - full;
+      });
+      grads[0] = c.b.op('ConvTranspose', [gy, c.node.inputs[1] as string], {
+        group: p.group,
+        strides: p.strides,
+        dilations: p.dilations,
+        pads: p.pads,
+        kernel_shape: p.kernel,
+        output_padding: outputPadding,
+      });
+    }
   }
   if (c.needs[1]) grads[1] = convWeightGrad(c.b, X(c), xs, gy, ys, p.kernel, p);
   if (c.needs[2]) grads[2] = c.b.reduceSum(gy, [0, ...Array.from({ length: r }, (_, i) => i + 2)], false);
