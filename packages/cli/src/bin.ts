@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { main } from './main.js';
 
 // Ctrl-C: the first one aborts the drag (which still writes its outputs, exit 130);

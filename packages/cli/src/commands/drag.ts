@@ -383,7 +383,10 @@ async function dragWithModel(
   try {
     result = await drag.run({
       ...(ctx.signal ? { signal: ctx.signal } : {}),
-      onStep: (e) => {
+      onStep: async (e) => {
+        // Let the event loop run between steps: a backend that never leaves the microtask queue
+        // (the pure-TS reference) would otherwise keep the SIGINT handler from ever firing.
+        await new Promise((resolve) => setImmediate(resolve));
         progress?.step(e);
         // Backends that cannot give an image with the features leave only the first and last frames.
         const frame = e.image ?? (gif?.frames === 0 ? before : undefined);

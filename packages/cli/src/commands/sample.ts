@@ -101,6 +101,7 @@ export async function runSample(argv: readonly string[], ctx: CliContext): Promi
     const written: string[] = [];
     const rendered: number[] = [];
     for (const [k, seed] of seeds.entries()) {
+      await new Promise((resolve) => setImmediate(resolve)); // lets a SIGINT be seen
       if (ctx.signal?.aborted) break;
       const latent = await model.latentFromSeed(seed, truncation);
       const image = await model.backend.render(latent);
