@@ -90,24 +90,16 @@ export function shiftedL1(
           : reference[k * C + c]!;
       const dst = b0 * data[o + d0]! + b1 * data[o + d1]! + b2 * data[o + d2]! + b3 * data[o + d3]!;
       const e = dst - ref;
-      if (e > 0) {
-        loss += e;
-        if (grad !== null) {
-          grad[o + d0] = grad[o + d0]! + weight * b0;
-          grad[o + d1] = grad[o + d1]! + weight * b1;
-          grad[o + d2] = grad[o + d2]! + weight * b2;
-          grad[o + d3] = grad[o + d3]! + weight * b3;
-        }
-      } else if (e < 0) {
-        loss -= e;
-        if (grad !== null) {
-          grad[o + d0] = grad[o + d0]! - weight * b0;
-          grad[o + d1] = grad[o + d1]! - weight * b1;
-          grad[o + d2] = grad[o + d2]! - weight * b2;
-          grad[o + d3] = grad[o + d3]! - weight * b3;
-        }
-      } else if (e !== 0) {
-        return NaN;
+      const a = Math.abs(e);
+      loss += a;
+      // e / |e| is sign(e) without a data-dependent branch (random signs defeat branch
+      // prediction); sign(0) = 0, and NaN propagates into the loss.
+      if (grad !== null && a > 0) {
+        const g = weight * (e / a);
+        grad[o + d0] = grad[o + d0]! + g * b0;
+        grad[o + d1] = grad[o + d1]! + g * b1;
+        grad[o + d2] = grad[o + d2]! + g * b2;
+        grad[o + d3] = grad[o + d3]! + g * b3;
       }
     }
   }
@@ -149,7 +141,9 @@ export function fixedFeaturePixels(mask: Mask, map: Pick<FeatureMap, 'width' | '
 
 /**
  * The mask term η·mean|F − F0| over the fixed feature pixels (the mean runs over all C·H·W
- * elements, as DragGAN's l1_loss(F·m, F0·m) does), gradient added into `grad`.
+ * elements, as DragGAN's l1_loss(F·m, F0·m) does), gradient η/(C·H·W)·sign(F − F0) added into
+ * `grad`. `fixed` must be sorted (as {@link fixedFeaturePixels} returns it): it is walked as runs
+ * of consecutive pixels so the inner loop is contiguous and branch-free.
  */
 export function maskL1(
   features: FeatureMap,
@@ -161,20 +155,33 @@ export function maskL1(
   const { channels: C, data } = features;
   const plane = features.width * features.height;
   const k = eta / (C * plane);
+  const runs: number[] = [];
+  for (let j = 0; j < fixed.length; ) {
+    const start = fixed[j]!;
+    let end = start + 1;
+    j++;
+    while (j < fixed.length && fixed[j] === end) {
+      end++;
+      j++;
+    }
+    runs.push(start, end);
+  }
   let loss = 0;
-  const P = fixed.length;
   for (let c = 0; c < C; c++) {
     const o = c * plane;
-    for (let j = 0; j < P; j++) {
-      const i = o + fixed[j]!;
-      const e = data[i]! - features0[i]!;
-      if (e > 0) {
-        loss += e;
-        if (grad !== null) grad[i] = grad[i]! + k;
-      } else if (e < 0) {
-        loss -= e;
-        if (grad !== null) grad[i] = grad[i]! - k;
-      } else if (e !== 0) return NaN;
+    for (let r = 0; r < runs.length; r += 2) {
+      const a = o + runs[r]!;
+      const b = o + runs[r + 1]!;
+      if (grad === null) {
+        for (let i = a; i < b; i++) loss += Math.abs(data[i]! - features0[i]!);
+      } else {
+        for (let i = a; i < b; i++) {
+          const e = data[i]! - features0[i]!;
+          const m = Math.abs(e);
+          loss += m;
+          if (m > 0) grad[i] = grad[i]! + k * (e / m); // branch-free sign, see shiftedL1
+        }
+      }
     }
   }
   return k * loss;
