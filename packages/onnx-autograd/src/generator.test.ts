@@ -33,3 +33,27 @@ describe.skipIf(!have)('tiny generator (backends-gan/models/tiny)', () => {
     expect(vjp.backward.outputs).toEqual(['ws_grad']);
   });
 });
+
+// onnxruntime-web's WebGPU EP has no kernels for these (they would fall back to CPU).
+const NOT_ON_WEBGPU = ['ScatterElements', 'ScatterND', 'Sign', 'Max', 'Min', 'And', 'ConstantOfShape', 'GroupNormalization'];
+
+describe('generated backward graphs are WebGPU-friendly', () => {
+  const models = [
+    fileURLToPath(new URL('./__fixtures__/golden-plain.onnx', import.meta.url)),
+    fileURLToPath(new URL('./__fixtures__/golden-fused.onnx', import.meta.url)),
+  ];
+  for (const path of models) {
+    it(`${path.split('/').pop()}: standard domain only, no ops without WebGPU kernels`, () => {
+      const model = loadModel(readFileSync(path));
+      const vjp = buildVjp(model, { wrt: ['ws'], of: ['features', 'image'], mode: 'split' });
+      for (const m of [vjp.forward.model, vjp.backward.model]) {
+        expect(m.opsetImports).toEqual([{ domain: '', version: 17 }]);
+        const ops = new Set(m.graph.nodes.map((n) => n.opType));
+        expect(m.graph.nodes.every((n) => n.domain === '')).toBe(true);
+        for (const op of NOT_ON_WEBGPU) expect(ops.has(op), op).toBe(false);
+      }
+      const backOps = new Set(vjp.backward.model.graph.nodes.map((n) => n.opType));
+      expect(backOps.has('Conv')).toBe(true);
+    });
+  }
+});

@@ -76,6 +76,14 @@ const cases: Case[] = [
     wrt: ['x'],
     inputs: { x: awayFrom(12, 7, [-0.4, 0.3]) },
   },
+  { name: 'Sum (variadic, broadcast)', spec: one('Sum', { a: [2, 3], b: [3], c: [2, 1] }), wrt: ['a', 'b', 'c'] },
+  { name: 'Mean (variadic)', spec: one('Mean', { a: [2, 3], b: [2, 3] }), wrt: ['a', 'b'] },
+  {
+    name: 'BatchNormalization (inference)',
+    spec: one('BatchNormalization', { x: [2, 3, 2, 2], s: [3], b: [3], m: [3], v: [3] }, { epsilon: { f: 1e-3 } }),
+    wrt: ['x', 's', 'b', 'm', 'v'],
+    inputs: { v: pos(3, 8) },
+  },
   { name: 'Identity', spec: one('Identity', { x: [3] }), wrt: ['x'] },
   {
     name: 'Cast float -> double -> float',

@@ -682,7 +682,42 @@ const resize: VjpRule = (c) => {
   return [g];
 };
 
+function variadic(mean: boolean): VjpRule {
+  return (c) => {
+    const gy = out0(c);
+    const g = mean ? c.b.mul(gy, c.b.scalar(1 / c.node.inputs.length)) : gy;
+    return c.node.inputs.map((_, i) => (c.needs[i] ? c.b.unbroadcast(g, yShape(c), shapeOf(c, i)) : undefined));
+  };
+}
+
+/** Inference-mode BatchNormalization: y = (x − mean)·scale/√(var+eps) + B with given statistics. */
+const batchNorm: VjpRule = (c) => {
+  if (attrInt(c.node, 'training_mode', 0)) throw new Error(`${describeNode(c.node)}: training_mode BatchNormalization is not supported`);
+  const xs = shapeOf(c, 0);
+  const cs = [xs[1] as number, ...xs.slice(2).map(() => 1)];
+  const b = c.b;
+  const [x, scale, , mean, variance] = c.node.inputs as [string, string, string, string, string];
+  const gy = out0(c);
+  const invstd = b.reshape(b.op('Reciprocal', [b.op('Sqrt', [b.add(variance, b.scalar(attrFloat(c.node, 'epsilon', 1e-5)))])]), cs);
+  const axes = [0, ...xs.slice(2).map((_, i) => i + 2)];
+  const grads: (string | undefined)[] = [undefined, undefined, undefined, undefined, undefined];
+  if (c.needs[0]) grads[0] = b.mul(gy, b.mul(b.reshape(scale, cs), invstd));
+  const xhat = (): string => b.mul(b.sub(x, b.reshape(mean, cs)), invstd);
+  if (c.needs[1]) grads[1] = b.reduceSum(b.mul(gy, xhat()), axes, false);
+  if (c.needs[2]) grads[2] = b.reduceSum(gy, axes, false);
+  if (c.needs[3]) grads[3] = b.neg(b.reduceSum(b.mul(gy, b.mul(b.reshape(scale, cs), invstd)), axes, false));
+  if (c.needs[4]) {
+    // dy/dvar = −½·(x − mean)·scale·invstd³
+    const t = b.mul(b.mul(gy, b.sub(x, b.reshape(mean, cs))), b.mul(b.reshape(scale, cs), b.mul(invstd, b.mul(invstd, invstd))));
+    grads[4] = b.mul(b.reduceSum(t, axes, false), b.scalar(-0.5));
+  }
+  return grads;
+};
+
 export const vjpRules: Record<string, VjpRule> = {
+  Sum: variadic(false),
+  Mean: variadic(true),
+  BatchNormalization: batchNorm,
   ...unaryRules,
   Add: add,
   Sub: sub,
