@@ -36,7 +36,10 @@ describe('stabledrag (in process)', () => {
     const help = await run(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/Exit codes:[\s\S]*130/);
-    expect((await run([])).code).toBe(2);
+    expect(await run(['--', '--version'])).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
+    const bare = await run([]);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/^Usage: stabledrag <command>/);
     for (const cmd of ['drag', 'sample', 'info']) {
       const r = await run([cmd, '--help']);
       expect(r.code).toBe(0);

@@ -59,11 +59,16 @@ export async function main(argv: readonly string[], options: MainOptions): Promi
     ...options,
   };
   try {
-    const [first, ...rest] = argv;
+    // `pnpm run stabledrag -- drag …` passes the separator through; it means nothing here.
+    const [first, ...rest] = argv[0] === '--' ? argv.slice(1) : argv;
     if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
       if (first === 'help' && rest[0] && COMMANDS[rest[0]]) return await COMMANDS[rest[0]]!(['--help'], ctx);
+      if (first === undefined) {
+        ctx.stderr.write(MAIN_HELP);
+        return ExitCode.USAGE;
+      }
       ctx.stdout.write(MAIN_HELP);
-      return first === undefined ? ExitCode.USAGE : ExitCode.OK;
+      return ExitCode.OK;
     }
     if (first === '-v' || first === '--version') {
       ctx.stdout.write(`${VERSION}\n`);
