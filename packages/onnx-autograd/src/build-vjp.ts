@@ -281,3 +281,19 @@ export function forwardSubgraph(an: GraphAnalysis, outputs: readonly string[]): 
   }
   return an.nodes.filter((n) => keep.has(n));
 }
+
+/**
+ * Picks a generated model's inputs by name from the tensors at hand (graph inputs, the forward's
+ * outputs, cotangents), so callers never guess residual names. Throws naming what is missing.
+ */
+export function feedsFor<T>(io: { inputs: readonly string[] }, available: Readonly<Record<string, T>>): Record<string, T> {
+  const feeds: Record<string, T> = {};
+  const missing: string[] = [];
+  for (const n of io.inputs) {
+    const v = available[n];
+    if (v === undefined) missing.push(n);
+    else feeds[n] = v;
+  }
+  if (missing.length) throw new Error(`feedsFor: missing ${missing.map((m) => `'${m}'`).join(', ')}`);
+  return feeds;
+}

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { buildVjp } from './build-vjp';
+import { buildVjp, feedsFor } from './build-vjp';
 import { loadModel } from './model';
 import { expectAllClose, Runner, type Value } from './testing/harness';
 
@@ -50,7 +50,7 @@ describe('gradients match PyTorch autograd (golden fixtures)', () => {
             outs = await f.run({ ws });
             const avail: Record<string, Value> = { ws, ...outs };
             for (const o of of) avail[vjp.backward.cotangents[o] as string] = cots[o] as Value;
-            const res = await b.run(Object.fromEntries(vjp.backward.inputs.map((n) => [n, avail[n] as Value])));
+            const res = await b.run(feedsFor(vjp.backward, avail));
             grad = (res[vjp.backward.gradients.ws as string] as Value).data;
             await f.release();
             await b.release();

@@ -118,3 +118,11 @@ describe('graph surgery', () => {
     expectAllClose((await run(m)).y?.data ?? [], (await run(sample())).y?.data ?? [], { atol: 0, rtol: 0 });
   });
 });
+
+describe('feedsFor', () => {
+  it('picks inputs by name and names the missing ones', async () => {
+    const { feedsFor } = await import('./build-vjp');
+    expect(feedsFor({ inputs: ['a', 'c'] }, { a: 1, b: 2, c: 3 })).toEqual({ a: 1, c: 3 });
+    expect(() => feedsFor({ inputs: ['a', 'z'] }, { a: 1 })).toThrow(/'z'/);
+  });
+});

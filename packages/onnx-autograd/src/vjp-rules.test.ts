@@ -149,6 +149,12 @@ const cases: Case[] = [
     spec: one('ConvTranspose', { x: [1, 2, 3, 3], w: [2, 3, 3, 3], b: [3] }, { strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1] }),
     wrt: ['x', 'w', 'b'],
   },
+  {
+    name: 'ConvTranspose output_shape attribute',
+    spec: one('ConvTranspose', { x: [1, 2, 3, 3], w: [2, 2, 3, 3] }, { strides: [2, 2], output_shape: [6, 7] }),
+    wrt: ['x', 'w'],
+  },
+  { name: 'ConvTranspose 1-D dilation 2', spec: one('ConvTranspose', { x: [1, 2, 4], w: [2, 1, 3] }, { dilations: [2], pads: [1, 2] }), wrt: ['x', 'w'] },
   { name: 'ConvTranspose groups 2', spec: one('ConvTranspose', { x: [2, 4, 3, 3], w: [4, 1, 2, 2] }, { group: 2, strides: [2, 2] }), wrt: ['x', 'w'] },
   {
     name: 'Reshape / Flatten / Squeeze / Unsqueeze / Transpose chain',
@@ -179,6 +185,17 @@ const cases: Case[] = [
     },
     wrt: ['x'],
     of: ['y0', 'y2'],
+  },
+  {
+    name: 'Split num_outputs (opset 18), uneven',
+    spec: {
+      inputs: { x: [7, 2] },
+      outputs: ['y0', 'y1', 'y2'],
+      opset: 18,
+      nodes: [{ op: 'Split', inputs: ['x'], outputs: ['y0', 'y1', 'y2'], attrs: { axis: 0, num_outputs: 3 } }],
+    },
+    wrt: ['x'],
+    of: ['y0', 'y1', 'y2'],
   },
   {
     name: 'Slice negative axes and steps',
