@@ -124,6 +124,20 @@ describe('stabledrag (in process)', () => {
     const report = JSON.parse(r.stdout) as DragReport;
     expect(report).toMatchObject({ task: 't1', model: 'reference', seed: 0, stopReason: 'max-steps', steps: 5 });
     expect((await run(['drag', '--task', join(dir, 'task.json'), '--points', '1,1:9,9', '--json'])).stderr).toMatch(/either with --points or in --task/);
+    // A task's model folder is relative to the task file, not to the working folder.
+    writeFileSync(join(dir, 'other.json'), JSON.stringify({ model: 'models/mine', seed: 0, pairs: [{ handle: [22, 10], target: [34, 14] }] }));
+    const missing = await run(['drag', '--task', join(dir, 'other.json'), '--json'], { cwd: '/' });
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain(`No model folder at ${join(dir, 'models', 'mine')}`);
+  });
+
+  it('refuses to resume a session with another model', async () => {
+    const dir = freshDir();
+    expect((await run([...DRAG, '--steps', '2', '--save-session', 's.json', '--quiet'], { cwd: dir })).code).toBe(0);
+    const r = await run(['drag', '--session', 's.json', '--model', 'tiny', '--out', 'o.png'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/saved with model "gaussian-blobs" but --model loads "tiny-random-32"/);
+    expect((await run(['drag', '--session', 's.json', '--seed', '3', '--out', 'o.png'], { cwd: dir })).stderr).toMatch(/--session brings its own latent/);
   });
 
   it('refuses bad input with exit 2 before writing anything', async () => {
