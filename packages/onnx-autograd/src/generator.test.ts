@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildVjp } from './build-vjp';
 import { loadModel } from './model';
-import { gradCheck } from './testing/harness';
+import { foldConstants, exposeOutputs } from './surgery';
+import { expectAllClose, gradCheck, randomArray, rng, Runner, type Value } from './testing/harness';
 
 // The teammate's tiny random StyleGAN2-style generator (packages/backends-gan/models/tiny).
 // Central differences per ws element (128 of them), eps 1e-3. The graph has thousands of
@@ -22,6 +23,23 @@ describe.skipIf(!have)('tiny generator (backends-gan/models/tiny)', () => {
       });
     }
   }
+
+  it('foldConstants and exposeOutputs keep the generator runnable with identical outputs', async () => {
+    const model = loadModel(readFileSync(`${dir}synthesis.onnx`));
+    const folded = foldConstants(model);
+    expect(folded.graph.nodes.some((n) => n.opType === 'Constant' || n.opType === 'Shape')).toBe(false);
+    const inner = model.graph.nodes.find((n) => n.opType === 'Resize')?.outputs[0] as string;
+    const exposed = exposeOutputs(folded, [inner]);
+    const ws: Value = { data: randomArray(128, rng(3)), dims: [1, 8, 16] };
+    const a = await Runner.create(model);
+    const b = await Runner.create(exposed);
+    const ra = await a.run({ ws });
+    const rb = await b.run({ ws });
+    expectAllClose(rb.image?.data ?? [], ra.image?.data ?? [], { atol: 1e-6, rtol: 1e-6 });
+    expect(rb[inner]?.dims).toEqual(exposed.graph.outputs.find((o) => o.name === inner)?.shape);
+    await a.release();
+    await b.release();
+  });
 
   it('split mode keeps the image as an extra forward output and names residuals', () => {
     const model = loadModel(readFileSync(`${dir}synthesis.onnx`));
