@@ -5,12 +5,14 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compare, summarise, type Summary } from './aggregate.js';
 import { loadBackend, ortVersion, type Runtime } from './backends.js';
-import { writePng } from './image.js';
-import { LAMBDA_SWEEP, loadMethodFactory, TABLE2, TAU_SWEEP, type MethodSpec } from './methods.js';
+import { toFloat, writePng } from './image.js';
+import { contactSheet, markPoints, upscale } from './sheet.js';
+import { LAMBDA_SWEEP, loadMethodFactory, TABLE2, TAU_SWEEP, type MethodFactory, type MethodSpec } from './methods.js';
 import { measureNccError } from './ncc-error.js';
 import { referenceTasks } from './reference-tasks.js';
 import { renderReport } from './report.js';
-import { prepareTask, runDrag, type PreparedTask, type RunRecord } from './runner.js';
+import { evaluate, prepareTask, runDrag, type PreparedTask, type RunRecord } from './runner.js';
+import { DragSession, type DragBackend, type RgbaImage } from '@stabledrag/core';
 import type { SpeedRequest, SpeedResult } from './speed.js';
 import { loadTasks, pairLength, type BenchTask } from './tasks.js';
 
@@ -98,6 +100,33 @@ function pickEvery<T>(xs: readonly T[], k: number): T[] {
   return xs.filter((_, i) => i % k === 0);
 }
 
+/** n items spread evenly over xs (all of them when n ≥ length). */
+function spread<T>(xs: readonly T[], n: number): T[] {
+  if (n >= xs.length) return [...xs];
+  return Array.from({ length: n }, (_, i) => xs[Math.floor(((i + 0.5) * xs.length) / n)]!);
+}
+
+/** ms per drag step (mean of a DragGAN and a StableDrag drag of 8 steps) and per scored budget. */
+async function calibrate(backend: DragBackend, p: PreparedTask, factory: MethodFactory): Promise<{ msPerStep: number; msPerScore: number }> {
+  let ms = 0;
+  let n = 0;
+  for (const spec of [TABLE2[0]!, TABLE2[3]!]) {
+    const built = factory(spec, backend.info.imageWidth);
+    const r = await new DragSession({ backend, tracker: built.tracker, supervisor: built.supervisor, latent: p.latent, pairs: p.task.pairs, maxSteps: 8, stopDistance: 1e-6 }).run();
+    for (const e of r.history.slice(2)) {
+      ms += e.timings.total;
+      n++;
+    }
+  }
+  let score = Infinity;
+  for (let k = 0; k < 3; k++) {
+    const t = performance.now();
+    evaluate(p, toFloat(await backend.render(p.latent)));
+    score = Math.min(score, performance.now() - t);
+  }
+  return { msPerStep: ms / Math.max(1, n), msPerScore: score };
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const opts = parseArgs(process.argv.slice(2));
@@ -122,12 +151,29 @@ async function main(): Promise<void> {
   // Time split: speed children need roughly (load + 2 methods × tasks × steps) each.
   const speedReserveMs = opts.speed ? (opts.quick ? 60_000 : 150_000) * (opts.wasm ? 2 : 1) : 0;
   const dragDeadline = deadline - speedReserveMs;
-  const table2Deadline = started + 0.62 * (dragDeadline - started);
+  const table2Deadline = performance.now() + 0.62 * (dragDeadline - performance.now());
   const records: RunRecord[] = [];
   const labels = new Map<string, string>();
   const standIns = new Set<string>();
-  const examplesDir = join(opts.out, 'examples');
-  mkdirSync(examplesDir, { recursive: true });
+  const examples = new Map<string, RgbaImage>();
+
+  // Calibration: a short drag of DragGAN and of StableDrag (not recorded) gives ms per step and
+  // per scoring, from which the number of tasks that fit the time limit is chosen up front, spread
+  // evenly over the task set (the deadline checks below are only a safety net).
+  const calib = await calibrate(backend, prepared[0]!, factory);
+  log(`calibration: ${calib.msPerStep.toFixed(1)} ms/step, ${calib.msPerScore.toFixed(0)} ms per scored budget`);
+  const maxBudget = Math.max(...opts.budgets);
+  const perTask2 = TABLE2.length * (maxBudget * calib.msPerStep + (opts.budgets.length + 1) * calib.msPerScore);
+  const n2 = Math.max(1, Math.min(prepared.length, Math.floor((table2Deadline - performance.now()) / perTask2)));
+  const table2Set = spread(prepared, n2);
+  const exampleTasks = new Set(spread(table2Set, opts.examples).map((p) => p.task.id));
+  const sweepSpecs: MethodSpec[] = [...TAU_SWEEP, ...LAMBDA_SWEEP.filter((s) => s.lambda !== 0)];
+  const perTaskSweep = sweepSpecs.length * (opts.sweepBudget * calib.msPerStep + calib.msPerScore);
+  const sweepWanted = Math.ceil(table2Set.length / opts.sweepEvery);
+  const sweepAfterTable2 = table2Deadline; // sweeps start when Table 2 is done, at the latest then
+  const nS = Math.max(1, Math.min(sweepWanted, Math.floor((dragDeadline - sweepAfterTable2) / perTaskSweep)));
+  const sweepSet = spread(table2Set, nS);
+  log(`plan: Tables 1–2 on ${table2Set.length} of ${prepared.length} tasks (≈ ${((perTask2 * table2Set.length) / 60_000).toFixed(1)} min), sweeps on ${sweepSet.length} (≈ ${((perTaskSweep * sweepSet.length) / 60_000).toFixed(1)} min)`);
 
   const runAll = async (specs: readonly MethodSpec[], set: readonly PreparedTask[], budgets: readonly number[], until: number, what: string): Promise<number> => {
     let done = 0;
@@ -140,31 +186,46 @@ async function main(): Promise<void> {
         const built = factory(spec, backend.info.imageWidth);
         labels.set(spec.id, built.label);
         if (built.standIn) standIns.add(spec.id);
-        const exampleIndex = prepared.indexOf(p);
+        const isExample = what === 'table2' && exampleTasks.has(p.task.id);
         const rec = await runDrag(backend, p, spec, built, budgets, {
           onImage: (b, img) => {
-            if (exampleIndex < opts.examples && b === Math.max(...budgets) && what === 'table2') {
-              writePng(join(examplesDir, `${p.task.id}--${spec.id}.png`), img);
-            }
+            if (isExample && b === Math.max(...budgets) && (spec.id === 'draggan' || spec.id === 'stabledrag')) examples.set(`${p.task.id}|${spec.id}`, img);
           },
         });
         records.push(rec);
         const top = rec.budgets[rec.budgets.length - 1]!;
         log(`${what} ${p.task.id} ${spec.id}: ${rec.steps} steps ${(rec.wallMs / 1000).toFixed(1)} s, MD ${(top.pairs.reduce((a, x) => a + x.distance, 0) / top.pairs.length).toFixed(2)} SSIM ${top.ssim.toFixed(3)}`);
       }
-      if (what === 'table2' && prepared.indexOf(p) < opts.examples) writePng(join(examplesDir, `${p.task.id}--original.png`), p.original);
       done++;
     }
     return done;
   };
 
   log('Table 1/2 runs');
-  const table2Done = await runAll(TABLE2, prepared, [0, ...opts.budgets], table2Deadline, 'table2');
+  const table2Done = await runAll(TABLE2, table2Set, [0, ...opts.budgets], table2Deadline + 0.1 * (dragDeadline - table2Deadline), 'table2');
   // τ = 0 of Table 4 and λ = 0 of Table 5 are one configuration (λ = 0, τ = 0): run it once.
-  const sweepSpecs: MethodSpec[] = [...TAU_SWEEP, ...LAMBDA_SWEEP.filter((s) => s.lambda !== 0)];
   log('τ/λ sweeps');
-  const sweepDone = await runAll(sweepSpecs, pickEvery(prepared, opts.sweepEvery), [opts.sweepBudget], dragDeadline, 'sweep');
+  const sweepDone = await runAll(sweepSpecs, sweepSet, [opts.sweepBudget], dragDeadline, 'sweep');
   writeFileSync(join(opts.out, 'drag-runs.json'), JSON.stringify(records));
+  // Example sheet: per row original (handle red → target blue), DragGAN, StableDrag at the top budget.
+  const rows = table2Set.filter((p) => exampleTasks.has(p.task.id) && examples.has(`${p.task.id}|draggan`) && examples.has(`${p.task.id}|stabledrag`));
+  if (rows.length) {
+    const tiles: RgbaImage[] = [];
+    for (const p of rows) {
+      const hs = p.task.pairs.map((x) => x.handle);
+      const ts = p.task.pairs.map((x) => x.target);
+      const o = upscale(p.original, 3);
+      markPoints(o, 3, [{ points: ts, colour: [40, 90, 240] }, { points: hs, colour: [230, 30, 30] }]);
+      tiles.push(o);
+      for (const id of ['draggan', 'stabledrag']) {
+        const img = upscale(examples.get(`${p.task.id}|${id}`)!, 3);
+        const found = records.find((r) => r.task === p.task.id && r.method === id)!.budgets.at(-1)!.pairs.map((x) => x.found);
+        markPoints(img, 3, [{ points: ts, colour: [40, 90, 240] }, { points: found, colour: [30, 220, 60] }]);
+        tiles.push(img);
+      }
+    }
+    writePng(join(opts.out, 'examples.png'), contactSheet(tiles, 3));
+  }
 
   const speed: (SpeedResult | { runtime: string; error: string })[] = [];
   if (opts.speed && opts.backend !== 'reference') {
@@ -205,9 +266,9 @@ async function main(): Promise<void> {
     lambdaSweep: LAMBDA_SWEEP.map((m) => ({ label: String(m.lambda), summary: S(m.lambda === 0 ? 'tau=0' : m.id, opts.sweepBudget) })),
   };
   // The sweep's own reference point: full StableDrag on the same tasks and budget.
-  const sweepSet = new Set(records.filter((r) => r.method === 'tau=0').map((r) => r.task));
-  const fullOnSweep = opts.budgets.includes(opts.sweepBudget) ? S('stabledrag', opts.sweepBudget, sweepSet) : null;
-  const draganOnSweep = opts.budgets.includes(opts.sweepBudget) ? S('draggan', opts.sweepBudget, sweepSet) : null;
+  const sweepTaskIds = new Set(records.filter((r) => r.method === 'tau=0').map((r) => r.task));
+  const fullOnSweep = opts.budgets.includes(opts.sweepBudget) ? S('stabledrag', opts.sweepBudget, sweepTaskIds) : null;
+  const draganOnSweep = opts.budgets.includes(opts.sweepBudget) ? S('draggan', opts.sweepBudget, sweepTaskIds) : null;
   writeFileSync(join(opts.out, 'summary.json'), JSON.stringify({ ...summaries, fullOnSweep, draganOnSweep, labels: Object.fromEntries(labels) }, null, 1));
 
   const wallMinutes = (performance.now() - started) / 60_000;
@@ -235,7 +296,7 @@ async function main(): Promise<void> {
   }
   const notes: string[] = [];
   if (standIns.size) notes.push(`Stand-in methods (not the real ones) were used for: ${[...standIns].join(', ')} — these numbers test the pipeline only.`);
-  if (table2Done < prepared.length) notes.push(`Time limit: Tables 1–2 cover ${table2Done} of ${prepared.length} tasks.`);
+  if (table2Done < prepared.length) notes.push(`Time limit: Tables 1–2 cover ${table2Done} of the ${prepared.length} tasks (spread evenly over the set; the rest did not fit the ${opts.timeLimitMin}-minute budget at ${calib.msPerStep.toFixed(0)} ms per step).`);
   notes.push(`Methods as built by \`createMethod\` of @stabledrag/cli: ${[...labels].filter(([id]) => TABLE2.some((m) => m.id === id)).map(([id, l]) => `${id} = ${l}`).join('; ')}.`);
 
   const report = renderReport({
@@ -268,7 +329,7 @@ async function main(): Promise<void> {
     comparisons: summaries.comparisons,
     tauSweep: summaries.tauSweep,
     lambdaSweep: summaries.lambdaSweep,
-    sweepNote: `On ${sweepDone} of the ${prepared.length} tasks (every ${opts.sweepEvery}${opts.sweepEvery === 2 ? 'nd' : 'th'} task) at ${opts.sweepBudget} steps, MD (px) / SSIM. For reference on the same tasks and budget: full StableDrag (λ = 0.3, τ = 0.4) ${fullOnSweep ? `${fullOnSweep.md.toFixed(2)} / ${fullOnSweep.ssim.toFixed(3)}` : 'n/a'}, DragGAN ${draganOnSweep ? `${draganOnSweep.md.toFixed(2)} / ${draganOnSweep.ssim.toFixed(3)}` : 'n/a'}.`,
+    sweepNote: `On ${sweepDone} of the ${prepared.length} tasks (spread evenly over the set) at ${opts.sweepBudget} steps, MD (px) / SSIM. For reference on the same tasks and budget: full StableDrag (λ = 0.3, τ = 0.4) ${fullOnSweep ? `${fullOnSweep.md.toFixed(2)} / ${fullOnSweep.ssim.toFixed(3)}` : 'n/a'}, DragGAN ${draganOnSweep ? `${draganOnSweep.md.toFixed(2)} / ${draganOnSweep.ssim.toFixed(3)}` : 'n/a'}.`,
     nccError,
     speed,
     speedNote: `Each runtime in its own process, on ${opts.speedTasks} task(s) × ${opts.speedSteps} steps per method, drags never stopped early. Peak RSS is the whole process (model, sessions, runtime).`,

@@ -18,19 +18,42 @@ export interface RegionScore {
   readonly fixed: number | null;
 }
 
-function windowWeights(size: number, sigma: number | null): Float64Array {
+/** Normalised 1-D window (sum 1); the 2-D window is its outer product (Gaussian and box are separable). */
+function windowWeights1d(size: number, sigma: number | null): Float64Array {
   const r = (size - 1) / 2;
-  const w = new Float64Array(size * size);
+  const w = new Float64Array(size);
   let sum = 0;
-  for (let j = -r; j <= r; j++) {
-    for (let i = -r; i <= r; i++) {
-      const v = sigma === null ? 1 : Math.exp(-(i * i + j * j) / (2 * sigma * sigma));
-      w[(j + r) * size + (i + r)] = v;
-      sum += v;
+  for (let i = -r; i <= r; i++) {
+    const v = sigma === null ? 1 : Math.exp(-(i * i) / (2 * sigma * sigma));
+    w[i + r] = v;
+    sum += v;
+  }
+  for (let k = 0; k < size; k++) w[k] = w[k]! / sum;
+  return w;
+}
+
+/**
+ * Windowed mean of `src` (W×H) at every valid centre, by a horizontal then a vertical pass of the
+ * 1-D window; `out` is W×H with only the valid centres written.
+ */
+function filterValid(src: Float64Array, W: number, H: number, w: Float64Array, tmp: Float64Array, out: Float64Array): void {
+  const size = w.length;
+  const r = (size - 1) / 2;
+  for (let y = 0; y < H; y++) {
+    for (let x = r; x < W - r; x++) {
+      let acc = 0;
+      const o = y * W + x - r;
+      for (let k = 0; k < size; k++) acc += w[k]! * src[o + k]!;
+      tmp[y * W + x] = acc;
     }
   }
-  for (let k = 0; k < w.length; k++) w[k] = w[k]! / sum;
-  return w;
+  for (let y = r; y < H - r; y++) {
+    for (let x = r; x < W - r; x++) {
+      let acc = 0;
+      for (let k = 0; k < size; k++) acc += w[k]! * tmp[(y - r + k) * W + x]!;
+      out[y * W + x] = acc;
+    }
+  }
 }
 
 /**
@@ -45,42 +68,48 @@ export function ssimMap(a: FloatImage, b: FloatImage, options: SsimOptions = {})
   const sigma = options.sigma === undefined ? 1.5 : options.sigma;
   const C1 = (options.k1 ?? 0.01) ** 2;
   const C2 = (options.k2 ?? 0.03) ** 2;
-  const w = windowWeights(size, sigma);
+  const w = windowWeights1d(size, sigma);
   const r = (size - 1) / 2;
   const { width: W, height: H } = a;
   const plane = W * H;
   const map = new Float64Array(plane).fill(Number.NaN);
-  for (let y = r; y < H - r; y++) {
-    for (let x = r; x < W - r; x++) {
-      let total = 0;
-      for (let c = 0; c < 3; c++) {
-        const o = c * plane;
-        let mx = 0;
-        let my = 0;
-        let xx = 0;
-        let yy = 0;
-        let xy = 0;
-        for (let j = -r; j <= r; j++) {
-          for (let i = -r; i <= r; i++) {
-            const k = w[(j + r) * size + (i + r)]!;
-            const p = o + (y + j) * W + (x + i);
-            const u = a.data[p]!;
-            const v = b.data[p]!;
-            mx += k * u;
-            my += k * v;
-            xx += k * u * u;
-            yy += k * v * v;
-            xy += k * u * v;
-          }
-        }
-        const vx = xx - mx * mx;
-        const vy = yy - my * my;
-        const cov = xy - mx * my;
-        total += ((2 * mx * my + C1) * (2 * cov + C2)) / ((mx * mx + my * my + C1) * (vx + vy + C2));
+  if (W < size || H < size) return map;
+  const x = new Float64Array(plane);
+  const y = new Float64Array(plane);
+  const prod = new Float64Array(plane);
+  const tmp = new Float64Array(plane);
+  const mx = new Float64Array(plane);
+  const my = new Float64Array(plane);
+  const xx = new Float64Array(plane);
+  const yy = new Float64Array(plane);
+  const xy = new Float64Array(plane);
+  const total = new Float64Array(plane);
+  for (let c = 0; c < 3; c++) {
+    for (let i = 0; i < plane; i++) {
+      x[i] = a.data[c * plane + i]!;
+      y[i] = b.data[c * plane + i]!;
+    }
+    filterValid(x, W, H, w, tmp, mx);
+    filterValid(y, W, H, w, tmp, my);
+    for (let i = 0; i < plane; i++) prod[i] = x[i]! * x[i]!;
+    filterValid(prod, W, H, w, tmp, xx);
+    for (let i = 0; i < plane; i++) prod[i] = y[i]! * y[i]!;
+    filterValid(prod, W, H, w, tmp, yy);
+    for (let i = 0; i < plane; i++) prod[i] = x[i]! * y[i]!;
+    filterValid(prod, W, H, w, tmp, xy);
+    for (let j = r; j < H - r; j++) {
+      for (let i = r; i < W - r; i++) {
+        const k = j * W + i;
+        const ux = mx[k]!;
+        const uy = my[k]!;
+        const vx = xx[k]! - ux * ux;
+        const vy = yy[k]! - uy * uy;
+        const cov = xy[k]! - ux * uy;
+        total[k] = total[k]! + ((2 * ux * uy + C1) * (2 * cov + C2)) / ((ux * ux + uy * uy + C1) * (vx + vy + C2));
       }
-      map[y * W + x] = total / 3;
     }
   }
+  for (let j = r; j < H - r; j++) for (let i = r; i < W - r; i++) map[j * W + i] = total[j * W + i]! / 3;
   return map;
 }
 

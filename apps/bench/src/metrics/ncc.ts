@@ -57,25 +57,6 @@ function patchWeights(r: number, sigma: number | null): Float64Array {
 }
 
 /**
- * Subtracts each channel's weighted mean in place and multiplies by √w, so that a plain dot
- * product of two centred patches is their weighted covariance; returns the root of the squares.
- */
-function centre(patch: Float64Array, weights: Float64Array): number {
-  const n = weights.length;
-  let norm = 0;
-  for (let c = 0; c < 3; c++) {
-    let mean = 0;
-    for (let k = 0; k < n; k++) mean += weights[k]! * patch[c * n + k]!;
-    for (let k = 0; k < n; k++) {
-      const v = (patch[c * n + k]! - mean) * Math.sqrt(weights[k]!);
-      patch[c * n + k] = v;
-      norm += v * v;
-    }
-  }
-  return Math.sqrt(norm);
-}
-
-/**
  * Vertex of the parabola through (−1, a), (0, b), (1, c): the sub-pixel offset of a peak at 0,
  * clamped to ±0.5 (a larger value means the integer peak was not a local maximum).
  */
@@ -89,9 +70,13 @@ export function parabolicOffset(a: number, b: number, c: number): number {
 /**
  * Finds where the content around `handle` in `original` went in `edited`, independently of any
  * generator feature: Gaussian-weighted zero-mean normalised cross-correlation (ZNCC) of the RGB
- * template (each channel's weighted mean subtracted, one joint norm) against every integer
- * candidate centre in the search box, then a separable parabolic fit of the ZNCC surface around
- * the best candidate.
+ * template (each channel's weighted mean subtracted, one joint norm) against every candidate centre
+ * handle + (i, j), i and j integers, in the search box; then a separable parabolic fit of the ZNCC
+ * surface around the best candidate.
+ *
+ * With w the normalised weights and T' = T − Σw·T the centred template, the weighted covariance of
+ * a candidate patch P is Σ w·T'·P (the mean of P drops out since Σ w·T' = 0) and its variance
+ * Σ w·P² − (Σ w·P)², so each candidate costs three weighted sums per channel.
  */
 export function locatePatch(
   original: FloatImage,
@@ -103,11 +88,22 @@ export function locatePatch(
   const r = options.patchRadius ?? DEFAULT_PATCH_RADIUS;
   const margin = options.margin ?? DEFAULT_SEARCH_MARGIN;
   const weights = patchWeights(r, options.weightSigma === undefined ? r / 3 : options.weightSigma);
+  const side = 2 * r + 1;
   const n = weights.length;
   const template = readPatch(original, handle, r, new Float64Array(3 * n));
-  const tNorm = centre(template, weights);
-  const templateStd = tNorm / Math.sqrt(3);
-  // Candidates are handle + integer offsets, so an integer handle reads exact pixels.
+  // Centre the template with the weights, then fold the weights in: wt = w·T'.
+  let tVar = 0;
+  for (let c = 0; c < 3; c++) {
+    let mean = 0;
+    for (let k = 0; k < n; k++) mean += weights[k]! * template[c * n + k]!;
+    for (let k = 0; k < n; k++) {
+      const v = template[c * n + k]! - mean;
+      tVar += weights[k]! * v * v;
+      template[c * n + k] = weights[k]! * v;
+    }
+  }
+  const tNorm = Math.sqrt(tVar);
+  const templateStd = Math.sqrt(tVar / 3);
   const W = edited.width;
   const H = edited.height;
   const lo = (v: number, t: number): number => Math.min(v, t) - margin;
@@ -118,33 +114,59 @@ export function locatePatch(
   const dy1 = Math.floor(Math.min(hi(handle.y, searchTo.y), H - 1) - handle.y);
   const cols = dx1 - dx0 + 1;
   const rows = dy1 - dy0 + 1;
+  // The edited image resampled on the grid handle + integers (exact copy for an integer handle),
+  // over the search box grown by the patch radius, edge-padded.
+  const gw = cols + 2 * r;
+  const gh = rows + 2 * r;
+  const grid = new Float64Array(3 * gw * gh);
+  const ox = handle.x + dx0 - r;
+  const oy = handle.y + dy0 - r;
+  for (let c = 0; c < 3; c++) {
+    for (let j = 0; j < gh; j++) for (let i = 0; i < gw; i++) grid[(c * gh + j) * gw + i] = sampleChannel(edited, c, ox + i, oy + j);
+  }
   const scores = new Float64Array(cols * rows);
-  const patch = new Float64Array(3 * n);
-  let best = -1;
+  let best = 0;
   let bestScore = -Infinity;
-  for (let j = 0; j < rows; j++) {
-    for (let i = 0; i < cols; i++) {
-      readPatch(edited, { x: handle.x + dx0 + i, y: handle.y + dy0 + j }, r, patch);
-      const pNorm = centre(patch, weights);
-      let dot = 0;
-      for (let k = 0; k < 3 * n; k++) dot += template[k]! * patch[k]!;
-      const denom = tNorm * pNorm;
-      const s = denom > 1e-12 ? dot / denom : 0;
-      scores[j * cols + i] = s;
+  for (let cj = 0; cj < rows; cj++) {
+    for (let ci = 0; ci < cols; ci++) {
+      let cov = 0;
+      let pVar = 0;
+      for (let c = 0; c < 3; c++) {
+        let s1 = 0;
+        let s2 = 0;
+        let st = 0;
+        const base = c * gh;
+        for (let j = 0; j < side; j++) {
+          const row = (base + cj + j) * gw + ci;
+          const kr = j * side;
+          for (let i = 0; i < side; i++) {
+            const v = grid[row + i]!;
+            const w = weights[kr + i]!;
+            s1 += w * v;
+            s2 += w * v * v;
+            st += template[c * n + kr + i]! * v;
+          }
+        }
+        cov += st;
+        pVar += s2 - s1 * s1;
+      }
+      const denom = tNorm * Math.sqrt(Math.max(pVar, 0));
+      const s = denom > 1e-12 ? cov / denom : 0;
+      scores[cj * cols + ci] = s;
       // Strict '>' keeps the first maximum in scan order, so results are deterministic.
       if (s > bestScore) {
         bestScore = s;
-        best = j * cols + i;
+        best = cj * cols + ci;
       }
     }
   }
   const bi = best % cols;
   const bj = Math.floor(best / cols);
   const at = (i: number, j: number): number => scores[j * cols + i]!;
-  const ox = bi > 0 && bi < cols - 1 ? parabolicOffset(at(bi - 1, bj), at(bi, bj), at(bi + 1, bj)) : 0;
-  const oy = bj > 0 && bj < rows - 1 ? parabolicOffset(at(bi, bj - 1), at(bi, bj), at(bi, bj + 1)) : 0;
+  const offX = bi > 0 && bi < cols - 1 ? parabolicOffset(at(bi - 1, bj), at(bi, bj), at(bi + 1, bj)) : 0;
+  const offY = bj > 0 && bj < rows - 1 ? parabolicOffset(at(bi, bj - 1), at(bi, bj), at(bi, bj + 1)) : 0;
   return {
-    point: { x: handle.x + dx0 + bi + ox, y: handle.y + dy0 + bj + oy },
+    point: { x: handle.x + dx0 + bi + offX, y: handle.y + dy0 + bj + offY },
     score: bestScore,
     templateStd,
   };
