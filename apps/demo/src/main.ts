@@ -332,6 +332,7 @@ function load(): void {
     provider,
     modelUrl: new URL(`models/${modelName()}/`, document.baseURI).href,
     ortWasmUrl: new URL(ortWasmPath, document.baseURI).href,
+    threads: Math.max(0, Math.floor(Number(params.get('threads') ?? 0)) || 0),
   });
 }
 
@@ -398,13 +399,13 @@ function onWorkerMessage(msg: WorkerResponse): void {
       live = msg.points.map((p) => ({ ...p }));
       lastLoss = msg.loss;
       if (msg.image) {
-        putImage(msg.image);
+        pendingImage = msg.image;
         recordFrame(msg.image, live);
       }
-      progressBar.style.width = `${(100 * msg.step) / msg.maxSteps}%`;
       const worst = Math.max(...msg.distances);
-      statusEl.textContent = `Step ${msg.step} / ${msg.maxSteps} · farthest handle ${worst.toFixed(1)} px from its target · ${msg.ms.toFixed(0)} ms/step`;
-      redraw();
+      pendingStatus = `Step ${msg.step} / ${msg.maxSteps} · farthest handle ${worst.toFixed(1)} px from its target · ${msg.ms.toFixed(0)} ms/step`;
+      publishPoints();
+      scheduleDraw();
       return;
     }
     case 'done': {
@@ -413,6 +414,7 @@ function onWorkerMessage(msg: WorkerResponse): void {
       state.points = msg.points.map((p) => ({ ...p }));
       points.moveHandles(msg.points);
       live = null;
+      pendingImage = null;
       putImage(msg.image);
       state.stopReason = msg.stopReason;
       recordFrame(msg.image, msg.points.map((p) => ({ ...p })), true);
@@ -451,6 +453,25 @@ function onWorkerMessage(msg: WorkerResponse): void {
       return;
     }
   }
+}
+
+let pendingImage: RgbaImage | null = null;
+let pendingStatus: string | null = null;
+let drawScheduled = false;
+
+/** Steps can arrive faster than frames (the blob backend takes ~1 ms): draw once per frame. */
+function scheduleDraw(): void {
+  if (drawScheduled) return;
+  drawScheduled = true;
+  requestAnimationFrame(() => {
+    drawScheduled = false;
+    if (pendingImage) putImage(pendingImage);
+    pendingImage = null;
+    if (pendingStatus && state.status === 'running') statusEl.textContent = pendingStatus;
+    pendingStatus = null;
+    progressBar.style.width = `${(100 * state.step) / Math.max(1, state.maxSteps)}%`;
+    redraw();
+  });
 }
 
 function median(xs: readonly number[]): number {

@@ -16,6 +16,8 @@ export type WorkerRequest =
       readonly modelUrl: string;
       /** Absolute URL of onnxruntime-web's .wasm file. */
       readonly ortWasmUrl: string;
+      /** WASM threads; 0 = automatic (up to 4 when the page is cross-origin isolated, else 1). */
+      readonly threads: number;
     }
   | { readonly type: 'sample'; readonly seed: number }
   | { readonly type: 'render'; readonly latent: DragLatent }

@@ -19,6 +19,18 @@ let backend: DragBackend | null = null;
 let abort: AbortController | null = null;
 let queue: Promise<void> = Promise.resolve();
 
+const yieldChannel = new MessageChannel();
+/**
+ * Lets the worker's event loop run (a macrotask), so a Stop message is seen between steps even
+ * when every backend call resolves as a microtask (the blob backend, synchronous WASM runs).
+ */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    yieldChannel.port1.onmessage = () => resolve();
+    yieldChannel.port2.postMessage(null);
+  });
+}
+
 function post(message: WorkerResponse, transfer: Transferable[] = []): void {
   scope.postMessage(message, transfer);
 }
@@ -39,12 +51,15 @@ async function hasWebGpuAdapter(): Promise<boolean> {
   }
 }
 
-async function loadGan(modelUrl: string, ortWasmUrl: string, provider: ProviderChoice): Promise<{ backend: DragBackend; provider: string; note?: string; threads: number }> {
+async function loadGan(modelUrl: string, ortWasmUrl: string, provider: ProviderChoice, wantThreads: number): Promise<{ backend: DragBackend; provider: string; note?: string; threads: number }> {
+  const t0 = performance.now();
   const ort = await import('onnxruntime-web');
+  console.log('[worker] ort import', performance.now() - t0);
   // Serve ORT's wasm from our own static files (works offline) and run it in this worker, not a proxy.
   ort.env.wasm.wasmPaths = { wasm: ortWasmUrl };
   ort.env.wasm.proxy = false;
-  const threads = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+  const auto = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+  const threads = wantThreads > 0 && self.crossOriginIsolated ? wantThreads : auto;
   ort.env.wasm.numThreads = threads;
   const { loadGanBackend } = await import('@stabledrag/backends-gan/web');
   const adapter = provider !== 'wasm' && (await hasWebGpuAdapter());
@@ -59,7 +74,9 @@ async function loadGan(modelUrl: string, ortWasmUrl: string, provider: ProviderC
   } else if (provider === 'webgpu') {
     note = 'This browser has no WebGPU adapter; using WASM instead.';
   }
+  const t1 = performance.now();
   const b = await loadGanBackend({ baseUrl: modelUrl, executionProviders: ['wasm'] });
+  console.log('[worker] loadGanBackend', performance.now() - t1, 'total', performance.now() - t0);
   return { backend: b, provider: 'wasm', threads, ...(note ? { note } : {}) };
 }
 
@@ -74,7 +91,7 @@ async function handle(req: WorkerRequest): Promise<void> {
           backend = new GaussianBlobBackend();
           post({ type: 'loaded', info: backend.info, provider: 'js', loadMs: performance.now() - t0, threads: 1 });
         } else {
-          const loaded = await loadGan(req.modelUrl, req.ortWasmUrl, req.provider);
+          const loaded = await loadGan(req.modelUrl, req.ortWasmUrl, req.provider, req.threads);
           backend = loaded.backend;
           post({
             type: 'loaded', info: backend.info, provider: loaded.provider, loadMs: performance.now() - t0, threads: loaded.threads,
@@ -129,7 +146,7 @@ async function handle(req: WorkerRequest): Promise<void> {
         post({ type: 'started', method: method.label });
         const result = await session.run({
           signal: controller.signal,
-          onStep: (e) => {
+          onStep: async (e) => {
             const image = e.image ? { data: new Uint8ClampedArray(e.image.data), width: e.image.width, height: e.image.height } : undefined;
             post(
               {
@@ -139,6 +156,7 @@ async function handle(req: WorkerRequest): Promise<void> {
               },
               image ? [image.data.buffer] : [],
             );
+            await yieldToEventLoop();
           },
         });
         const image = await b.render(result.latent);
