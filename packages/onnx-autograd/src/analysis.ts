@@ -25,6 +25,8 @@ export interface GraphAnalysis {
   constants: Map<string, Tensor>;
   /** The nodes that were not folded, in topological order. */
   nodes: OnnxNode[];
+  /** Nodes whose output shapes could not be inferred, with the reason (their outputs have no info). */
+  failures: Map<OnnxNode, string>;
 }
 
 /** Constant folding is limited to results of this many elements (shape arithmetic, small tables). */
@@ -55,12 +57,21 @@ export function analyzeGraph(graph: OnnxGraph, opset: number, inputShapes: Recor
     if (v.shape && v.shape.every((d) => typeof d === 'number')) declared.set(v.name, { dtype: v.dtype, shape: v.shape as number[] });
   }
   const nodes: OnnxNode[] = [];
+  const failures = new Map<OnnxNode, string>();
+  const produced = new Set<string>([...info.keys(), ...graph.nodes.flatMap((n) => n.outputs)]);
   for (const node of topoSort(graph)) {
     const ins = node.inputs.map((n) => (n ? info.get(n) : undefined));
     const cins = node.inputs.map((n) => (n ? constants.get(n) : undefined));
     for (let i = 0; i < node.inputs.length; i++) {
       const n = node.inputs[i];
-      if (n && !info.has(n)) throw new Error(`${describeNode(node)}: input '${n}' is not produced by any node`);
+      if (n && !produced.has(n)) throw new Error(`${describeNode(node)}: input '${n}' is not produced by any node`);
+    }
+    const unknownInput = node.inputs.find((n) => n && !info.has(n));
+    if (unknownInput) {
+      // Downstream of a node we could not infer (e.g. a control-flow op off the gradient path).
+      failures.set(node, `input '${unknownInput}' has no inferred shape`);
+      nodes.push(node);
+      continue;
     }
     let folded: Tensor[] | undefined;
     const allConst = node.inputs.every((n, i) => !n || cins[i] !== undefined);
@@ -88,7 +99,7 @@ export function analyzeGraph(graph: OnnxGraph, opset: number, inputShapes: Recor
       outs = inferNode(node, ins, cins, opset);
     } catch (e) {
       if (node.outputs.every((o) => !o || declared.has(o))) outs = node.outputs.map((o) => declared.get(o) as TensorInfo);
-      else throw new Error(`shape inference failed at ${describeNode(node)}: ${(e as Error).message}`);
+      else failures.set(node, `shape inference failed at ${describeNode(node)}: ${(e as Error).message}`);
     }
     node.outputs.forEach((o, i) => {
       const t = outs?.[i];
@@ -96,7 +107,7 @@ export function analyzeGraph(graph: OnnxGraph, opset: number, inputShapes: Recor
     });
     nodes.push(node);
   }
-  return { info, constants, nodes };
+  return { info, constants, nodes, failures };
 }
 
 export function topoSort(graph: OnnxGraph): OnnxNode[] {
@@ -530,7 +541,7 @@ export function evalNode(node: OnnxNode, ins: (Tensor | undefined)[], opset: num
 const sameShapeOps = new Set([
   'Neg', 'Abs', 'Sqrt', 'Reciprocal', 'Exp', 'Log', 'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Erf', 'Softmax',
   'LogSoftmax', 'Identity', 'Clip', 'Floor', 'Ceil', 'Round', 'Sin', 'Cos', 'Elu', 'Selu', 'HardSigmoid',
-  'Softplus', 'Gelu', 'InstanceNormalization', 'BatchNormalization', 'Dropout', 'RandomNormalLike',
+  'Softplus', 'Softsign', 'Gelu', 'InstanceNormalization', 'BatchNormalization', 'Dropout', 'RandomNormalLike',
   'RandomUniformLike', 'Not', 'IsNaN', 'Sign', 'Mish', 'HardSwish', 'PRelu', 'CumSum',
 ]);
 const broadcastOps = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'Mod', 'PRelu']);

@@ -74,8 +74,15 @@ export function buildVjp(model: OnnxModel, options: VjpOptions): VjpResult {
     if (!isFloatType(an.info.get(w)?.dtype ?? 0)) throw new Error(`wrt '${w}' is not a float tensor`);
   }
   for (const o of [...options.of, ...keep]) {
-    if (!an.info.has(o)) throw new Error(`tensor '${o}' does not exist in the graph`);
+    if (!an.info.has(o)) {
+      const p = an.nodes.find((n) => n.outputs.includes(o));
+      const failure = p && an.failures.get(p);
+      if (p && failure) throw new Error(`buildVjp: ${describeNode(p)} computes '${o}' but its shapes are unknown (${failure})`);
+      throw new Error(`tensor '${o}' does not exist in the graph`);
+    }
+    if (an.constants.has(o)) throw new Error(`tensor '${o}' is a constant`);
   }
+  for (const o of options.of) if (!isFloatType(an.info.get(o)?.dtype ?? 0)) throw new Error(`of '${o}' is not a float tensor`);
 
   // Tensors depending on wrt (forward pass) that `of` depends on (backward pass).
   const producer = new Map<string, OnnxNode>();
@@ -85,6 +92,8 @@ export function buildVjp(model: OnnxModel, options: VjpOptions): VjpResult {
   for (const n of an.nodes) {
     if (nonDifferentiableOps.has(n.opType)) continue;
     if (n.inputs.some((x, i) => x && dep.has(x) && diffInput(n, i))) {
+      const failure = an.failures.get(n);
+      if (failure) throw new Error(`buildVjp: ${describeNode(n)} depends on ${options.wrt.join(', ')} but its shapes are unknown (${failure})`);
       for (const o of n.outputs) if (o && isFloatType(an.info.get(o)?.dtype ?? 0)) dep.add(o);
     }
   }

@@ -69,6 +69,8 @@ const cases: Case[] = [
   { name: 'Sigmoid', spec: one('Sigmoid', { x: [7] }), wrt: ['x'] },
   { name: 'Tanh', spec: one('Tanh', { x: [7] }), wrt: ['x'] },
   { name: 'Erf', spec: one('Erf', { x: [7] }), wrt: ['x'] },
+  { name: 'Sin', spec: one('Sin', { x: [7] }), wrt: ['x'] },
+  { name: 'Cos', spec: one('Cos', { x: [7] }), wrt: ['x'] },
   { name: 'Abs', spec: one('Abs', { x: [7] }), wrt: ['x'], inputs: { x: awayFrom(7, 6, [0]) } },
   {
     name: 'Clip with min and max inputs',
@@ -299,8 +301,26 @@ describe('gradient path', () => {
   });
 
   it('names the op and node when an op on the path has no VJP', () => {
-    const model = makeModel(one('Cos', { x: [3] }));
-    expect(() => buildVjp(model, { wrt: ['x'], of: ['y'] })).toThrow(/Cos.*n0_Cos/);
+    const model = makeModel(one('Softsign', { x: [3] }));
+    expect(() => buildVjp(model, { wrt: ['x'], of: ['y'] })).toThrow(/Softsign.*n0_Softsign/);
+    // An op whose shapes cannot be inferred is reported the same way when it is on the path.
+    const custom = makeModel(one('Foo', { x: [3] }));
+    custom.graph.nodes[0]!.domain = 'com.example';
+    expect(() => buildVjp(custom, { wrt: ['x'], of: ['y'] })).toThrow(/Foo node 'n0_Foo'/);
+  });
+
+  it('tolerates ops it cannot infer off the gradient path', async () => {
+    const model = makeModel({
+      inputs: { x: [3], z: [3] },
+      outputs: ['y'],
+      nodes: [
+        { op: 'Foo', inputs: ['z'], outputs: ['q'] },
+        { op: 'Mul', inputs: ['x', 'x'], outputs: ['y'] },
+      ],
+    });
+    model.graph.nodes[0]!.domain = 'com.example';
+    const vjp = buildVjp(model, { wrt: ['x'], of: ['y'], mode: 'split' });
+    expect(vjp.forward.model.graph.nodes.map((n) => n.opType)).toEqual(['Mul']);
   });
 
   it('ignores unsupported ops off the path and returns zeros for unreachable inputs', async () => {
@@ -308,9 +328,9 @@ describe('gradient path', () => {
       inputs: { x: [3], z: [3] },
       outputs: ['y', 'q'],
       nodes: [
-        { op: 'Cos', inputs: ['z'], outputs: ['cz'] },
+        { op: 'Softsign', inputs: ['z'], outputs: ['cz'] },
         { op: 'Mul', inputs: ['x', 'cz'], outputs: ['y'] },
-        { op: 'Sin', inputs: ['z'], outputs: ['q'] },
+        { op: 'Softsign', inputs: ['z'], outputs: ['q'] },
       ],
     });
     const vjp = buildVjp(model, { wrt: ['x'], of: ['y'], mode: 'split' });

@@ -378,6 +378,8 @@ const unaryRules: Record<string, VjpRule> = {
     const from = c.inInfo(0).dtype;
     return from === c.outInfo(0).dtype ? g : c.b.op('Cast', [g], { to: from });
   }),
+  Sin: unary((c, g) => c.b.mul(g, c.b.op('Cos', [X(c)]))),
+  Cos: unary((c, g) => c.b.neg(c.b.mul(g, c.b.op('Sin', [X(c)])))),
   Abs: unary((c, g) => {
     const pos = c.b.op('Greater', [X(c), c.b.scalar(0)]);
     const negm = c.b.op('Less', [X(c), c.b.scalar(0)]);
