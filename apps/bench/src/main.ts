@@ -1,7 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, freemem, release, totalmem, type as osType } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, totalmem, type as osType } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compare, summarise, type Summary } from './aggregate.js';
 import { loadBackend, ortVersion, type Runtime } from './backends.js';
@@ -58,7 +58,7 @@ function parseArgs(argv: readonly string[]): Options {
     speedTasks: Number(val('--speed-tasks') ?? (quick ? 1 : 3)),
     speed: !argv.includes('--no-speed'),
     wasm: !argv.includes('--no-wasm'),
-    timeLimitMin: Number(val('--time-limit') ?? (quick ? 6 : 27)),
+    timeLimitMin: Number(val('--time-limit') ?? (quick ? 6 : 25)),
     out,
     report: resolve(val('--report') ?? (quick || backend === 'reference' ? join(out, 'BENCHMARKS.md') : join(repoRoot, 'BENCHMARKS.md'))),
     examples: Number(val('--examples') ?? 6),
@@ -129,9 +129,11 @@ async function calibrate(backend: DragBackend, p: PreparedTask, factory: MethodF
 
 async function main(): Promise<void> {
   const started = performance.now();
+  const loadAtStart = loadavg();
   const opts = parseArgs(process.argv.slice(2));
   const deadline = started + opts.timeLimitMin * 60_000;
   mkdirSync(opts.out, { recursive: true });
+  rmSync(join(opts.out, 'examples.png'), { force: true });
   log(`backend ${opts.backend}, out ${opts.out}, report ${opts.report}`);
 
   const allTasks = opts.backend === 'reference' ? referenceTasks(opts.quick ? 3 : 6) : await loadTasks(opts.tasksDir);
@@ -271,6 +273,25 @@ async function main(): Promise<void> {
   const draganOnSweep = opts.budgets.includes(opts.sweepBudget) ? S('draggan', opts.sweepBudget, sweepTaskIds) : null;
   writeFileSync(join(opts.out, 'summary.json'), JSON.stringify({ ...summaries, fullOnSweep, draganOnSweep, labels: Object.fromEntries(labels) }, null, 1));
 
+  // The renderer's exact edit of each task (task-meta.json, from scripts/select-tasks.ts), scored by
+  // the same NCC: the floor of the Mean Distance measure on edits that really happened.
+  let oracle: Summary | null = null;
+  const metaFile = join(benchDir, 'task-meta.json');
+  if (opts.backend !== 'reference' && existsSync(metaFile)) {
+    const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as Record<string, { lengths: number[]; oracle: { md: number[]; ssim: number; mae1: number } }>;
+    const ids = new Set(records.filter((r) => r.method === 'draggan').map((r) => r.task));
+    const rows = [...ids].map((id) => meta[id]).filter((m): m is NonNullable<typeof m> => m !== undefined);
+    if (rows.length) {
+      const mds = rows.flatMap((m) => m.oracle.md);
+      const avg = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+      oracle = {
+        method: 'oracle', budget: 0, tasks: rows.length, pairs: mds.length, md: avg(mds),
+        mdShort: null, mdMedium: null, mdLong: null,
+        ssim: avg(rows.map((m) => m.oracle.ssim)), ssimFixed: null, mae1: avg(rows.map((m) => m.oracle.mae1)), mae1Fixed: null,
+        converged: Number.NaN, meanUpdates: Number.NaN, ncc: Number.NaN, trackerMd: Number.NaN,
+      };
+    }
+  }
   const wallMinutes = (performance.now() - started) / 60_000;
   const cpu = cpus();
   const lines = (s: Summary | null): string => (s ? `${s.md.toFixed(2)} px` : 'n/a');
@@ -313,6 +334,7 @@ async function main(): Promise<void> {
       model: `${backend.info.name} (${backend.info.imageWidth}×${backend.info.imageHeight}, features ${backend.info.featureChannels}×${backend.info.featureHeight}×${backend.info.featureWidth}), ${loaded.description}`,
       command: opts.quick ? 'pnpm --filter bench bench:quick' : 'pnpm bench',
       wallMinutes,
+      load: `${loadAtStart.map((v) => v.toFixed(1)).join(' / ')} at the start, ${loadavg().map((v) => v.toFixed(1)).join(' / ')} at the end (1 / 5 / 15 min)`,
     },
     taskSet: {
       tasks: prepared.length,
@@ -323,6 +345,7 @@ async function main(): Promise<void> {
     },
     budgets: opts.budgets,
     noEdit: summaries.noEdit,
+    oracle,
     table1: summaries.table1,
     table2: summaries.table2,
     table2Budget: midBudget,
@@ -340,11 +363,11 @@ async function main(): Promise<void> {
     peakRssMiB: process.resourceUsage().maxRSS / 1024,
     notes,
     closing: closing.join(' '),
+    examples: existsSync(join(opts.out, 'examples.png')) ? relative(dirname(opts.report), join(opts.out, 'examples.png')) : null,
     repoRoot,
   });
   writeFileSync(opts.report, report);
   void table2Ids;
-  void freemem;
   log(`wrote ${opts.report} in ${wallMinutes.toFixed(1)} min`);
   await backend.dispose();
 }

@@ -18,10 +18,13 @@ export interface ReportInput {
     readonly model: string;
     readonly command: string;
     readonly wallMinutes: number;
+    readonly load: string;
   };
   readonly taskSet: { readonly tasks: number; readonly pairs: number; readonly masked: number; readonly lengths: string; readonly parts: string };
   readonly budgets: readonly number[];
   readonly noEdit: Summary | null;
+  /** The face renderer's exact edit of each task, scored by the same measures. */
+  readonly oracle: Summary | null;
   readonly table1: readonly { label: string; rows: readonly (Summary | null)[] }[];
   readonly table2: readonly { label: string; summary: Summary | null }[];
   readonly table2Budget: number;
@@ -36,6 +39,8 @@ export interface ReportInput {
   readonly peakRssMiB: number;
   readonly notes: readonly string[];
   readonly closing: string;
+  /** Path of the example sheet relative to the report, if one was made. */
+  readonly examples: string | null;
   readonly repoRoot: string;
 }
 
@@ -101,6 +106,7 @@ export function renderReport(r: ReportInput): string {
   L.push(`| Node | ${h.node} |`);
   L.push(`| ONNX Runtime | onnxruntime-node ${h.ortNode}, onnxruntime-web ${h.ortWeb} |`);
   L.push(`| model | ${h.model} |`);
+  L.push(`| load average | ${h.load} |`);
   L.push('');
   L.push('## Task set');
   L.push('');
@@ -130,9 +136,15 @@ export function renderReport(r: ReportInput): string {
     }
     L.push('');
   }
+  if (r.examples) {
+    L.push(`Examples at ${r.budgets[r.budgets.length - 1]} steps — per row: original (handle red, target blue), DragGAN, StableDrag (target blue, where NCC found the handle's content green):`);
+    L.push('');
+    L.push(`![examples](${r.examples})`);
+    L.push('');
+  }
   L.push(`## Table 2 — ablations at ${r.table2Budget} steps`);
   L.push('');
-  L.push('DPT = discriminative point tracking, CMS = confident motion supervision.');
+  L.push('DPT = discriminative point tracking, CMS = confident motion supervision. "(no edit)" scores the original image (MD = the drag lengths); "(renderer\'s exact edit)" scores the face renderer\'s own image of the edited parameters (the training target the generator imitates), i.e. the floor of MD on a perfect edit. "converged" = the tracker put every handle within 2 px of its target; "tracker MD" = the tracker\'s own final handle–target distance, which MD checks independently.');
   L.push('');
   L.push('| method | MD ↓ | MD ≤10 px | MD 10–20 px | MD >20 px | SSIM ↑ | SSIM fixed ↑ | 1−MAE ↑ | 1−MAE fixed ↑ | converged | mean steps | NCC peak | tracker MD |');
   L.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
@@ -141,6 +153,7 @@ export function renderReport(r: ReportInput): string {
       ? `| ${label} | ${f(s.md)} | ${f(s.mdShort)} | ${f(s.mdMedium)} | ${f(s.mdLong)} | ${f(s.ssim, 3)} | ${f(s.ssimFixed, 3)} | ${f(s.mae1, 4)} | ${f(s.mae1Fixed, 4)} | ${f(100 * s.converged, 0)} % | ${f(s.meanUpdates, 1)} | ${f(s.ncc, 3)} | ${f(s.trackerMd)} |`
       : `| ${label} | – | | | | | | | | | | | |`;
   if (r.noEdit) L.push(row('(no edit)', r.noEdit));
+  if (r.oracle) L.push(row('(renderer\'s exact edit)', r.oracle));
   for (const m of r.table2) L.push(row(m.label, m.summary));
   L.push('');
   L.push('## Tables 4–5 — sensitivity to τ and λ');
