@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freshDir, unwritableDir } from './__fixtures__/dirs.js';
@@ -179,6 +179,14 @@ describe('stabledrag (in process)', () => {
       join(broken, 'model.json'),
       JSON.stringify({ name: 'broken', resolution: 64, z_dim: 8, w_dim: 8, num_ws: 4, files: { synthesis: 'synthesis.onnx', mapping: 'mapping.onnx', w_avg: 'w_avg.bin' } }),
     );
+    writeFileSync(join(broken, 'mapping.onnx'), 'not onnx');
+    const overwrite = await run(['drag', '--model', broken, '--points', '1,1:9,9', '--out', join(broken, 'mapping.onnx')]);
+    expect(overwrite.code).toBe(2);
+    expect(overwrite.stderr).toMatch(/mapping.onnx is also an input/);
+    const notOnnx = await run(['drag', '--model', broken, '--points', '1,1:9,9', '--out', join(dir, 'o.png')]);
+    expect(notOnnx.code).toBe(3);
+    expect(readFileSync(join(broken, 'mapping.onnx'), 'utf8')).toBe('not onnx');
+    rmSync(join(broken, 'mapping.onnx'));
     const missing = await run(['info', '--model', broken]);
     expect(missing.code).toBe(3);
     expect(missing.stderr).toMatch(/model.json names "(mapping|synthesis).onnx"/);

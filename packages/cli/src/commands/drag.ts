@@ -1,4 +1,5 @@
-import { dirname, resolve } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DragSession, defaultStopDistance, validatePairs } from '@stabledrag/core';
 import type { DragPair, DragResult, DragStepEvent, Mask, RgbaImage } from '@stabledrag/core';
@@ -17,7 +18,7 @@ import { encodePng, readMask } from '../png.js';
 import { DragProgress } from '../progress.js';
 import { readSession, serializeSession } from '../session-file.js';
 import type { DragSettings, SessionFile } from '../session-file.js';
-import { readTask, resolveTaskModel } from '../task.js';
+import { MODEL_NAMES, readTask, resolveTaskModel } from '../task.js';
 import type { DragTask } from '../task.js';
 
 export const DRAG_HELP = `Usage: stabledrag drag [options]
@@ -304,8 +305,10 @@ export async function runDrag(argv: readonly string[], ctx: CliContext): Promise
     ...(args.saveSession ? [{ option: '--save-session', path: args.saveSession }] : []),
   ];
   const inputs = [args.task, args.session, start.maskPath].filter((p): p is string => p !== undefined);
-  if (start.modelSpec !== 'default' && start.modelSpec !== 'tiny' && start.modelSpec !== 'reference') {
-    inputs.push(resolve(start.modelSpec, 'model.json'));
+  if (!(MODEL_NAMES as readonly string[]).includes(start.modelSpec)) {
+    // The model folder's files are inputs too (model.json, the ONNX files, w_avg.bin).
+    const files = await readdir(start.modelSpec).catch(() => [] as string[]);
+    inputs.push(...files.map((f) => join(start.modelSpec, f)));
   }
   await checkOutputs(outputs, inputs);
 
