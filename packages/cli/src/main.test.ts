@@ -64,7 +64,7 @@ describe('stabledrag (in process)', () => {
     expect(r.stderr).toMatch(/converged in \d+ steps/);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout) as DragReport;
-    expect(report.stopReason).toBe('converged');
+    expect(report).toMatchObject({ model: 'reference', modelName: 'gaussian-blobs', imageSize: [64, 64], stopReason: 'converged' });
     expect(report.steps).toBeGreaterThan(2);
     expect(report.distances[0]).toBeLessThanOrEqual(2);
     expect(Math.hypot(report.points[0]![0] - 34, report.points[0]![1] - 14)).toBeLessThanOrEqual(2);

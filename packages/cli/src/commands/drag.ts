@@ -200,7 +200,12 @@ export function parseDragArgs(argv: readonly string[], cwd: string): DragArgs {
 
 /** The report --json prints. */
 export interface DragReport {
+  /** The --model value (a name or an absolute folder). */
   readonly model: string;
+  /** The backend's own name (model.json's `name`). */
+  readonly modelName: string;
+  /** Image width and height, pixels. */
+  readonly imageSize: readonly [number, number];
   readonly method: string;
   readonly seed?: number;
   readonly truncation?: number;
@@ -456,6 +461,8 @@ async function dragWithModel(
   if (args.json) {
     const report: DragReport = {
       model: start.modelSpec,
+      modelName: info.name,
+      imageSize: [info.imageWidth, info.imageHeight],
       method: method.label,
       ...(start.seed !== undefined ? { seed: start.seed } : {}),
       ...(start.truncation !== undefined ? { truncation: start.truncation } : {}),
