@@ -61,12 +61,12 @@ function fail(msg: string): never {
 /** The fixed drag of this test (and of the ms/step measurement): seed and pair per backend. */
 async function dragSpec(backend: 'gan' | 'blobs'): Promise<{ seed: number; handle: Point; target: Point; steps: number }> {
   if (backend === 'gan') return { seed: 1, handle: { x: 64, y: 72 }, target: { x: 72, y: 72 }, steps: 300 };
-  // Blobs: grab the centre of movable blob 0 of seed 3 and move it 10 px right (or left near the edge).
-  const seed = 3;
+  // Blobs: grab the centre of movable blob 0 of seed 1 and move it 10 px right, away from the
+  // look-alike distractor blobs (both methods converge in ~16 steps; see core's GaussianBlobBackend).
+  const seed = 1;
   const latent = await new GaussianBlobBackend().createLatent({ type: 'seed', seed });
   const handle = { x: Math.round(latent.optimized[0]!), y: Math.round(latent.optimized[1]!) };
-  const dx = handle.x < 40 ? 10 : -10;
-  return { seed, handle, target: { x: handle.x + dx, y: handle.y }, steps: 200 };
+  return { seed, handle, target: { x: Math.min(63, handle.x + 10), y: handle.y }, steps: 200 };
 }
 
 async function readState(page: Page): Promise<PageState> {
@@ -147,7 +147,7 @@ async function main(): Promise<void> {
     await page.click('#start');
     await waitFor(page, 'the drag starting', (s) => s.status === 'running' || s.status === 'done');
     // Mid-drag screenshot: once a few steps have run (or at the end when the drag is quicker than that).
-    await waitFor(page, 'the first steps', (s) => s.step >= 4 || s.status === 'done');
+    await page.waitForFunction(() => window.__stabledrag.step >= 4 || window.__stabledrag.status !== 'running', undefined, { polling: 'raf', timeout: TIMEOUT_MS });
     const shot = join(repoRoot, 'docs/images/demo.png');
     mkdirSync(dirname(shot), { recursive: true });
     await page.screenshot({ path: shot });

@@ -324,7 +324,12 @@ function load(): void {
   $('backend-name').textContent = '—';
   $('provider').textContent = '—';
   image = null;
-  setStatus('loading', backend === 'gan' ? 'Loading the model and building its gradient graph…' : 'Starting the reference backend…');
+  setStatus(
+    'loading',
+    backend === 'gan'
+      ? 'Loading the model, building its gradient graph and starting ONNX Runtime (it compiles ~28 MB of WebAssembly the first time; this can take a while on a slow machine)…'
+      : 'Starting the reference backend…',
+  );
   startWorker();
   send({
     type: 'load',
