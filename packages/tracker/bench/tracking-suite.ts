@@ -32,6 +32,9 @@ const methods: [string, () => PointTracker][] = [
   ['baseline (nearest neighbour, L1)', () => new NearestNeighbourTracker({ norm: 'l1' })],
   ['discriminative term alone (λ = 0)', () => new DiscriminativeTracker({ lambda: 0 })],
   ['fused (λ = 0.3)', () => new DiscriminativeTracker({ lambda: 0.3 })],
+  // Ablation of the ridge (default 0.1 · trace(AᵀA)/C).
+  ['fused (λ = 0.3), ridge 0.01', () => new DiscriminativeTracker({ lambda: 0.3, ridge: 0.01 })],
+  ['fused (λ = 0.3), ridge 0.001', () => new DiscriminativeTracker({ lambda: 0.3, ridge: 0.001 })],
 ];
 const TRIALS = quick ? 8 : 40;
 const STEPS = 10;

@@ -5,7 +5,7 @@ import {
   DEFAULT_RIDGE,
   DEFAULT_TRACK_RADIUS,
 } from './defaults.js';
-import { choleskySolve, luSolve } from './linalg.js';
+import { choleskySolve, luSolve, upperProducts } from './linalg.js';
 import { checkFeatureMap, checkPoints, createWindow, fail, sampleWindow, type WindowSamples } from './window.js';
 
 /**
@@ -441,22 +441,7 @@ function solveFactorised(
       HT[c * K + k] = H[k * C + c]!;
     }
   }
-  const S = new Float64Array(C * C);
-  for (let i = 0; i < C; i++) {
-    const oi = i * K;
-    for (let j = i; j < C; j++) {
-      const oj = j * K;
-      let s0 = 0;
-      let s1 = 0;
-      let k = 0;
-      for (; k + 1 < K; k += 2) {
-        s0 += GT[oi + k]! * HT[oj + k]!;
-        s1 += GT[oi + k + 1]! * HT[oj + k + 1]!;
-      }
-      if (k < K) s0 += GT[oi + k]! * HT[oj + k]!;
-      S[i * C + j] = s0 + s1;
-    }
-  }
+  const S = upperProducts(GT, HT, C, K, new Float64Array(C * C));
   const ridge = (ridgeRel * trace) / C || ridgeRel;
   for (let i = 0; i < C; i++) {
     S[i * C + i] = S[i * C + i]! + ridge;
@@ -509,23 +494,8 @@ function solveInBoxSpace(
     }
   }
   // Q = G Gᵀ (symmetric; rows of G are contiguous).
-  const Q = new Float64Array(K * K);
-  for (let k = 0; k < K; k++) {
-    const ok = k * C;
-    for (let l = k; l < K; l++) {
-      const ol = l * C;
-      let s0 = 0;
-      let s1 = 0;
-      let c = 0;
-      for (; c + 1 < C; c += 2) {
-        s0 += G[ok + c]! * G[ol + c]!;
-        s1 += G[ok + c + 1]! * G[ol + c + 1]!;
-      }
-      if (c < C) s0 += G[ok + c]! * G[ol + c]!;
-      Q[k * K + l] = s0 + s1;
-      Q[l * K + k] = s0 + s1;
-    }
-  }
+  const Q = upperProducts(G, G, K, C, new Float64Array(K * K));
+  for (let k = 0; k < K; k++) for (let l = k + 1; l < K; l++) Q[l * K + k] = Q[k * K + l]!;
   // S = M Q + ρ I, using M's sparsity (≤ 9 neighbours per box pixel); trace(AᵀA) = trace(MQ).
   const S = new Float64Array(K * K);
   let trace = 0;

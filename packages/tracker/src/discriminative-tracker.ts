@@ -30,7 +30,7 @@ export class DiscriminativeTracker implements PointTracker {
     if (!Number.isInteger(this.radius) || this.radius < 0) fail(`radius must be a non-negative integer, got ${this.radius}.`);
     if (!(this.lambda >= 0 && this.lambda <= 1)) fail(`lambda must lie in [0, 1], got ${this.lambda}.`);
     this.options = { ...options, radius: this.radius };
-    this.name = `discriminative(λ=${this.lambda})`;
+    this.name = 'discriminative';
   }
 
   /** The learned per-handle models (template f_i, filter z_i, normaliser ν_i), after init. */

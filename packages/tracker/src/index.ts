@@ -28,4 +28,5 @@ export type {
 export { scoreWindow, fusedScores } from './score-map.js';
 export type { ScoreMap, ScoreWindowOptions } from './score-map.js';
 export { choleskySolve } from './linalg.js';
-export type { WindowSamples } from './window.js';
+export { createWindow, sampleWindow } from './window.js';
+export type { WindowSamples, MutablePoint } from './window.js';
