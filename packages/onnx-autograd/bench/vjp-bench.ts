@@ -11,7 +11,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
@@ -22,7 +22,7 @@ const cache = join(here, '.cache');
 const threads = Number(process.env.BENCH_THREADS ?? 1);
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 
-interface ChildResult { medianMs: number; minMs: number; peakRssMB: number; sessionMs: number }
+interface ChildResult { medianMs: number; minMs: number; peakRssMB: number; forwardPartMs?: number; backwardPartMs?: number }
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -41,42 +41,42 @@ function randn(n: number, seed: number): Float32Array {
   return Float32Array.from({ length: n }, () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u()));
 }
 
-async function child(kind: string): Promise<void> {
+type Step = () => Promise<{ fwdMs?: number; bwdMs?: number }>;
+
+async function makeStep(kind: string): Promise<Step> {
   const spec = JSON.parse(readFileSync(join(cache, 'spec.json'), 'utf8')) as { wsDims: number[]; featDims: number[]; imageDims: number[] };
   const opts: ort.InferenceSession.SessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
   const ws = new ort.Tensor('float32', randn(spec.wsDims.reduce((a, b) => a * b, 1), 1), spec.wsDims);
   const cot = new ort.Tensor('float32', randn(spec.featDims.reduce((a, b) => a * b, 1), 2), spec.featDims);
-  const t0 = performance.now();
-  let step: () => Promise<void>;
+  const imgCot = new ort.Tensor('float32', randn(spec.imageDims.reduce((a, b) => a * b, 1), 3), spec.imageDims);
   if (kind === 'forward') {
     const s = await ort.InferenceSession.create(readFileSync(join(cache, 'forward.onnx')), opts);
-    step = async () => { await s.run({ ws }); };
-  } else if (kind === 'recompute') {
+    return async () => { await s.run({ ws }); return {}; };
+  }
+  if (kind === 'recompute') {
     const s = await ort.InferenceSession.create(readFileSync(join(cache, 'recompute.onnx')), opts);
-    step = async () => { await s.run({ ws, features_grad: cot }); };
-  } else {
-    const prefix = kind === 'split-image' ? 'split-image' : 'split';
-    const f = await ort.InferenceSession.create(readFileSync(join(cache, `${prefix}-forward.onnx`)), opts);
-    const b = await ort.InferenceSession.create(readFileSync(join(cache, `${prefix}-backward.onnx`)), opts);
-    const imgCot = new ort.Tensor('float32', randn(spec.imageDims.reduce((a, b) => a * b, 1), 3), spec.imageDims);
-    step = async () => {
-      const outs = await f.run({ ws });
-      const avail: Record<string, ort.Tensor> = { ws, features_grad: cot, image_grad: imgCot, ...outs };
-      const feeds: Record<string, ort.Tensor> = {};
-      for (const n of b.inputNames) feeds[n] = avail[n] as ort.Tensor;
-      await b.run(feeds);
-    };
+    return async () => { await s.run({ ws, features_grad: cot }); return {}; };
   }
-  const sessionMs = performance.now() - t0;
-  for (let i = 0; i < 2; i++) await step();
-  const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const t = performance.now();
-    await step();
-    times.push(performance.now() - t);
-  }
-  const res: ChildResult = { medianMs: median(times), minMs: Math.min(...times), peakRssMB: process.resourceUsage().maxRSS / 1024, sessionMs };
-  process.stdout.write(`RESULT ${JSON.stringify(res)}\n`);
+  const prefix = kind === 'split-image' ? 'split-image' : 'split';
+  const f = await ort.InferenceSession.create(readFileSync(join(cache, `${prefix}-forward.onnx`)), opts);
+  const b = await ort.InferenceSession.create(readFileSync(join(cache, `${prefix}-backward.onnx`)), opts);
+  return async () => {
+    const t0 = performance.now();
+    const outs = await f.run({ ws });
+    const t1 = performance.now();
+    const avail: Record<string, ort.Tensor> = { ws, features_grad: cot, image_grad: imgCot, ...outs };
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const n of b.inputNames) feeds[n] = avail[n] as ort.Tensor;
+    await b.run(feeds);
+    return { fwdMs: t1 - t0, bwdMs: performance.now() - t1 };
+  };
+}
+
+/** Peak RSS of one configuration, alone in a fresh process. */
+async function child(kind: string): Promise<void> {
+  const step = await makeStep(kind);
+  for (let i = 0; i < 3; i++) await step();
+  process.stdout.write(`RESULT ${JSON.stringify({ peakRssMB: process.resourceUsage().maxRSS / 1024 })}\n`);
 }
 
 async function main(): Promise<void> {
@@ -114,19 +114,46 @@ async function main(): Promise<void> {
     .filter((o) => split.forward.residuals.includes(o.name))
     .reduce((s, o) => s + (o.shape as number[]).reduce((a, b) => a * b, 1) * 4, 0) / 2 ** 20;
 
+  const kinds = ['forward', 'split', 'recompute', 'split-image'];
   const results: Record<string, ChildResult> = {};
-  for (const kind of ['forward', 'split', 'recompute', 'split-image']) {
+  for (const kind of kinds) {
     const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', kind], { encoding: 'utf8' });
     const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
     if (!line) throw new Error(`child ${kind} failed: ${r.stderr}`);
-    results[kind] = JSON.parse(line.slice(7)) as ChildResult;
-    console.log(kind, results[kind]);
+    results[kind] = { medianMs: 0, minMs: 0, ...(JSON.parse(line.slice(7)) as { peakRssMB: number }) };
   }
+  // Timings interleaved in one process, so that load from other jobs hits every configuration alike.
+  const steps = await Promise.all(kinds.map((k) => makeStep(k)));
+  const times = kinds.map(() => [] as number[]);
+  const parts = kinds.map(() => ({ f: [] as number[], b: [] as number[] }));
+  for (let i = 0; i < RUNS + 2; i++) {
+    for (let k = 0; k < kinds.length; k++) {
+      const t = performance.now();
+      const p = await (steps[k] as Step)();
+      if (i < 2) continue;
+      (times[k] as number[]).push(performance.now() - t);
+      if (p.fwdMs !== undefined) (parts[k] as { f: number[] }).f.push(p.fwdMs);
+      if (p.bwdMs !== undefined) (parts[k] as { b: number[] }).b.push(p.bwdMs);
+    }
+  }
+  kinds.forEach((kind, k) => {
+    const r = results[kind] as ChildResult;
+    r.medianMs = median(times[k] as number[]);
+    r.minMs = Math.min(...(times[k] as number[]));
+    const pk = parts[k] as { f: number[]; b: number[] };
+    if (pk.f.length) {
+      r.forwardPartMs = median(pk.f);
+      r.backwardPartMs = median(pk.b);
+    }
+    console.log(kind, r);
+  });
   const fwd = (results.forward as ChildResult).medianMs;
+  const fwdMin = (results.forward as ChildResult).minMs;
   const summary = {
     date: new Date().toISOString(),
     model: path.includes('.cache') ? 'random StyleGAN2-like generator, default-model size (tools/golden --bench-model)' : path,
     machine: `${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, onnxruntime-node ${ort.env.versions.common} CPU EP, ${threads} intra-op thread(s)`,
+    loadAverage1m: Number((loadavg()[0] ?? 0).toFixed(1)),
     wsShape: ws?.shape,
     featuresShape: featOut?.shape,
     runs: RUNS,
@@ -148,21 +175,22 @@ async function main(): Promise<void> {
   writeFileSync(join(here, 'results.json'), `${JSON.stringify(summary, null, 2)}\n`);
   const row = (k: string, label: string): string => {
     const r = results[k] as ChildResult;
-    return `| ${label} | ${r.medianMs.toFixed(1)} | ${r.minMs.toFixed(1)} | ${(r.medianMs / fwd).toFixed(2)}× | ${r.peakRssMB.toFixed(0)} |`;
+    const split = r.forwardPartMs !== undefined ? `${r.forwardPartMs.toFixed(1)} + ${(r.backwardPartMs ?? 0).toFixed(1)}` : '';
+    return `| ${label} | ${r.medianMs.toFixed(1)} | ${split} | ${r.minMs.toFixed(1)} | ${(r.medianMs / fwd).toFixed(2)}× | ${(r.minMs / fwdMin).toFixed(2)}× | ${r.peakRssMB.toFixed(0)} |`;
   };
   const md = `# onnx-autograd bench
 
 Generated by \`pnpm bench\` (bench/vjp-bench.ts) on ${summary.date}.
 
 - Model: ${summary.model}; ws ${JSON.stringify(summary.wsShape)}, features ${JSON.stringify(summary.featuresShape)}
-- Machine: ${summary.machine} (shared with other jobs; medians of ${RUNS} runs after 2 warm-up runs)
+- Machine: ${summary.machine} (1-minute load average ${summary.loadAverage1m} at the end: shared with other jobs. The configurations run interleaved in one process, ${RUNS} rounds after 2 warm-up rounds; peak RSS comes from a separate process per configuration)
 - VJP of \`features\` w.r.t. \`ws\`; the forward also returns \`image\` in every configuration.
 - buildVjp: split ${summary.buildVjpMs.split} ms, recompute ${summary.buildVjpMs.recompute} ms.
   Split residuals: ${summary.residuals.count} tensors, ${summary.residuals.MB} MB.
 - Nodes: forward ${summary.nodes.forward}, split forward ${summary.nodes.splitForward}, split backward ${summary.nodes.splitBackward}, recompute ${summary.nodes.recompute}.
 
-| configuration | median ms | min ms | / forward | peak RSS MB |
-|---|---|---|---|---|
+| configuration | median ms | of which fwd + bwd | min ms | median / forward | min / forward | peak RSS MB |
+|---|---|---|---|---|---|---|
 ${row('forward', 'forward (original model)')}
 ${row('split', 'VJP, split mode (forward with residuals + backward)')}
 ${row('recompute', 'VJP, recompute mode (one model)')}
