@@ -82,6 +82,39 @@ describe('ONNX I/O', () => {
   });
 });
 
+describe('external data writing', () => {
+  it('moves large initializers out and loads them back; onnxruntime-node runs it from files', async () => {
+    const { serializeModelWithExternalData } = await import('./model');
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const big = makeModel({
+      inputs: { x: [1, 600] },
+      outputs: ['y'],
+      initializers: { w: f32([600], Float32Array.from({ length: 600 }, (_, i) => i / 600)), s: f32([1], [2]) },
+      nodes: [
+        { op: 'Mul', inputs: ['x', 'w'], outputs: ['h'] },
+        { op: 'Mul', inputs: ['h', 's'], outputs: ['y'] },
+      ],
+    });
+    const out = serializeModelWithExternalData(big, { location: 'big.onnx.data' });
+    expect(out.data.length).toBe(2400);
+    const pb = decodeModelProto(out.model);
+    expect(pb.graph?.initializer?.find((t) => t.name === 'w')?.dataLocation).toBe(1);
+    expect(pb.graph?.initializer?.find((t) => t.name === 's')?.dataLocation).toBeUndefined();
+    const back = loadModel(out.model, { externalData: () => out.data });
+    expect(Array.from(back.graph.initializers.get('w')?.data ?? []).slice(0, 3)).toEqual(Array.from(big.graph.initializers.get('w')?.data ?? []).slice(0, 3));
+    const dir = mkdtempSync(join(tmpdir(), 'ext-'));
+    writeFileSync(join(dir, 'big.onnx'), out.model);
+    writeFileSync(join(dir, 'big.onnx.data'), out.data);
+    const ort = await import('onnxruntime-node');
+    const session = await ort.InferenceSession.create(join(dir, 'big.onnx'));
+    const res = await session.run({ x: new ort.Tensor('float32', new Float32Array(600).fill(1), [1, 600]) });
+    expect((res.y?.data as Float32Array)[300]).toBeCloseTo(1, 5);
+    await session.release();
+  });
+});
+
 describe('graph surgery', () => {
   it('exposes an intermediate tensor with its inferred shape', async () => {
     const m = exposeOutputs(sample(), ['r']);

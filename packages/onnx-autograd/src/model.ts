@@ -178,6 +178,51 @@ export function serializeModel(model: OnnxModel): Uint8Array {
   return encodeModelProto(pb);
 }
 
+export interface ExternalDataOptions {
+  /** File name recorded in each moved initializer's `location` (relative to the model file). */
+  location: string;
+  /** Initializers of at least this many bytes go to the external file. Default 1024. */
+  minBytes?: number;
+}
+
+/**
+ * Encodes a model with large initializers moved to one external-data blob (ONNX external data
+ * format: `location`/`offset`/`length`, 4 KiB-aligned offsets). Needed past protobuf's 2 GB limit.
+ * Returns the ModelProto bytes and the bytes of the data file to write next to it.
+ */
+export function serializeModelWithExternalData(model: OnnxModel, options: ExternalDataOptions): { model: Uint8Array; data: Uint8Array } {
+  const minBytes = options.minBytes ?? 1024;
+  const graph = graphToProto({ ...model.graph, initializers: new Map() });
+  const chunks: { offset: number; bytes: Uint8Array }[] = [];
+  let size = 0;
+  graph.initializer = [...model.graph.initializers].map(([name, t]) => {
+    const pb = tensorToProto(name, t);
+    const raw = pb.rawData;
+    if (!raw || raw.length < minBytes) return pb;
+    const offset = Math.ceil(size / 4096) * 4096;
+    chunks.push({ offset, bytes: raw });
+    size = offset + raw.length;
+    delete pb.rawData;
+    pb.dataLocation = 1;
+    pb.externalData = [
+      { key: 'location', value: options.location },
+      { key: 'offset', value: String(offset) },
+      { key: 'length', value: String(raw.length) },
+    ];
+    return pb;
+  });
+  const data = new Uint8Array(size);
+  for (const c of chunks) data.set(c.bytes, c.offset);
+  const pb: PbModel = {
+    irVersion: model.irVersion,
+    opsetImport: model.opsetImports,
+    producerName: model.producerName,
+    producerVersion: model.producerVersion,
+    graph,
+  };
+  return { model: encodeModelProto(pb), data };
+}
+
 /** The default-domain opset version of a model. */
 export function onnxOpset(model: OnnxModel): number {
   const o = model.opsetImports.find((x) => x.domain === '' || x.domain === 'ai.onnx');
