@@ -285,7 +285,7 @@ function windowNormaliser(win: WindowSamples, template: Float32Array): number {
  */
 export function learnFilter(features0: FeatureMap, handle: Point, options: LearnFilterOptions = {}, handleIndex = 0): DiscriminativeModel {
   checkFeatureMap(features0, 'learnFilter(features0)');
-  checkPoints(features0, [handle], null, 'learnFilter');
+  checkPoints(features0, [handle], null, 'learnFilter', handleIndex);
   const radius = options.radius ?? DEFAULT_TRACK_RADIUS;
   const sigma = options.labelSigma ?? defaultLabelSigma(features0.scale);
   const ridgeRel = options.ridge ?? DEFAULT_RIDGE;

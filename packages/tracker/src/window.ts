@@ -61,13 +61,14 @@ export function onImage(map: Pick<FeatureMap, 'width' | 'height' | 'scale'>, x: 
 }
 
 /** Throws unless every point is finite and on the image; names the handle and where it is. */
-export function checkPoints(map: FeatureMap, points: readonly Point[], expected: number | null, what: string): void {
+export function checkPoints(map: FeatureMap, points: readonly Point[], expected: number | null, what: string, firstIndex = 0): void {
   if (!Array.isArray(points)) fail(`${what}: expected an array of points.`);
   if (expected !== null && points.length !== expected) {
     fail(`${what}: got ${points.length} points, expected ${expected} (one per handle, same order as init).`);
   }
   const { width, height } = imageSize(map);
-  points.forEach((p, i) => {
+  points.forEach((p, n) => {
+    const i = n + firstIndex;
     if (!p || !Number.isFinite(p.x) || !Number.isFinite(p.y)) {
       fail(`${what}: handle ${i} is not a finite point (${p?.x}, ${p?.y}).`);
     }
