@@ -43,9 +43,18 @@ function randn(n: number, seed: number): Float32Array {
 
 type Step = () => Promise<{ fwdMs?: number; bwdMs?: number }>;
 
-async function makeStep(kind: string): Promise<Step> {
+async function runtime(rt: 'node' | 'wasm'): Promise<typeof ort> {
+  if (rt === 'node') return ort;
+  const web = await import('onnxruntime-web');
+  web.env.wasm.numThreads = 1;
+  return web as unknown as typeof ort;
+}
+
+async function makeStep(kind: string, rt: 'node' | 'wasm' = 'node'): Promise<Step> {
+  const ort = await runtime(rt);
   const spec = JSON.parse(readFileSync(join(cache, 'spec.json'), 'utf8')) as { wsDims: number[]; featDims: number[]; imageDims: number[] };
-  const opts: ort.InferenceSession.SessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
+  const opts: ort.InferenceSession.SessionOptions =
+    rt === 'node' ? { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' } : { graphOptimizationLevel: 'all' };
   const ws = new ort.Tensor('float32', randn(spec.wsDims.reduce((a, b) => a * b, 1), 1), spec.wsDims);
   const cot = new ort.Tensor('float32', randn(spec.featDims.reduce((a, b) => a * b, 1), 2), spec.featDims);
   const imgCot = new ort.Tensor('float32', randn(spec.imageDims.reduce((a, b) => a * b, 1), 3), spec.imageDims);
@@ -147,6 +156,22 @@ async function main(): Promise<void> {
     }
     console.log(kind, r);
   });
+  const wasm: Record<string, { medianMs: number; minMs: number }> = {};
+  if (process.env.BENCH_WASM !== '0') {
+    const wk = ['forward', 'split'];
+    const ws = await Promise.all(wk.map((k) => makeStep(k, 'wasm')));
+    const wt = wk.map(() => [] as number[]);
+    const wr = Math.min(RUNS, 5);
+    for (let i = 0; i < wr + 1; i++) {
+      for (let k = 0; k < wk.length; k++) {
+        const t = performance.now();
+        await (ws[k] as Step)();
+        if (i > 0) (wt[k] as number[]).push(performance.now() - t);
+      }
+    }
+    wk.forEach((k, i) => { wasm[k] = { medianMs: median(wt[i] as number[]), minMs: Math.min(...(wt[i] as number[])) }; });
+    console.log('wasm', wasm);
+  }
   const fwd = (results.forward as ChildResult).medianMs;
   const fwdMin = (results.forward as ChildResult).minMs;
   const summary = {
@@ -166,6 +191,7 @@ async function main(): Promise<void> {
       recompute: rec.model.graph.nodes.length,
     },
     results,
+    wasm,
     ratios: {
       splitVjpOverForward: Number(((results.split as ChildResult).medianMs / fwd).toFixed(2)),
       recomputeOverForward: Number(((results.recompute as ChildResult).medianMs / fwd).toFixed(2)),
@@ -199,7 +225,10 @@ ${row('split-image', 'VJP of \`image\` (whole network), split mode')}
 Target: split-mode VJP ≤ 2.5× the forward → **${summary.ratios.splitVjpOverForward}×** for \`features\`
 (the drag loss), **${summary.ratios.splitImageVjpOverForward}×** when differentiating the full-resolution \`image\`.
 Peak RSS is the child process's maximum resident set (Node + onnxruntime + sessions).
-`;
+${wasm.forward && wasm.split ? `
+onnxruntime-web ${'WASM'} in Node (1 thread, ${Math.min(RUNS, 5)} rounds): forward ${wasm.forward.medianMs.toFixed(1)} ms, split-mode VJP of \`features\`
+${wasm.split.medianMs.toFixed(1)} ms (${(wasm.split.medianMs / wasm.forward.medianMs).toFixed(2)}×).
+` : ''}`;
   writeFileSync(join(here, 'RESULTS.md'), md);
   console.log(md);
 }
