@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { freshDir, unwritableDir } from './__fixtures__/dirs.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freshDir, removeFreshDirs, unwritableDir } from './__fixtures__/dirs.js';
 import { checkOutputs, writeFileAtomic } from './atomic-write.js';
 import { CliError } from './errors.js';
 
@@ -16,6 +16,8 @@ async function codeOf(p: Promise<unknown>): Promise<{ code: number; message: str
   }
   throw new Error('expected a rejection');
 }
+
+afterAll(removeFreshDirs);
 
 describe('writeFileAtomic', () => {
   it('writes a new file and replaces an old one, leaving no temporary file', async () => {

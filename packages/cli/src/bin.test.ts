@@ -3,9 +3,9 @@ import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { tinyModelDir } from '@stabledrag/backends-gan/node';
-import { freshDir } from './__fixtures__/dirs.js';
+import { freshDir, removeFreshDirs } from './__fixtures__/dirs.js';
 import type { DragReport } from './commands/drag.js';
 import { decodePng } from './png.js';
 
@@ -45,6 +45,8 @@ function stabledrag(args: string[], cwd: string, onStderr?: (text: string, kill:
     });
   });
 }
+
+afterAll(removeFreshDirs);
 
 describe('the stabledrag bin (spawned)', () => {
   it('prints the version and exits 2 on bad usage', async () => {

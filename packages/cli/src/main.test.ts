@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { freshDir, unwritableDir } from './__fixtures__/dirs.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freshDir, removeFreshDirs, unwritableDir } from './__fixtures__/dirs.js';
 import type { DragReport } from './commands/drag.js';
 import type { CliContext } from './context.js';
 import { main, VERSION } from './main.js';
@@ -27,6 +27,8 @@ async function run(argv: string[], extra: Partial<CliContext> = {}): Promise<{ c
 
 // Reference backend, seed 0: a movable blob sits at about (21.7, 10.0) in the 64×64 image.
 const DRAG = ['drag', '--model', 'reference', '--seed', '0', '--points', '22,10:34,14'];
+
+afterAll(removeFreshDirs);
 
 describe('stabledrag (in process)', () => {
   it('prints its version and help, and exits 2 on unknown commands and options', async () => {

@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pngjs from 'pngjs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freshDir, removeFreshDirs } from './__fixtures__/dirs.js';
 import type { RgbaImage } from '@stabledrag/core';
 import { decodePng, encodePng, imageToMask, maskToImage, readMask } from './png.js';
 
@@ -11,6 +11,8 @@ function gradient(width: number, height: number): RgbaImage {
   for (let i = 0; i < width * height; i++) data.set([i % 256, (i * 7) % 256, (i * 13) % 256, 255 - (i % 3)], 4 * i);
   return { data, width, height };
 }
+
+afterAll(removeFreshDirs);
 
 describe('PNG encode/decode', () => {
   it('round-trips RGBA8 exactly, with the PNG signature and size in the header', () => {
@@ -43,7 +45,7 @@ describe('masks', () => {
     expect([...imageToMask({ data, width: 5, height: 1 }).data]).toEqual([1, 0, 0, 0, 1]);
   });
   it('reads a mask file, refusing a wrong size, an unreadable file and an all-black mask', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sd-mask-'));
+    const dir = freshDir('sd-mask-');
     const mask = { data: new Uint8Array([0, 1, 1, 0, 0, 0]), width: 3, height: 2 };
     writeFileSync(join(dir, 'ok.png'), encodePng(maskToImage(mask)));
     writeFileSync(join(dir, 'black.png'), encodePng(maskToImage({ ...mask, data: new Uint8Array(6) })));

@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freshDir, removeFreshDirs } from './__fixtures__/dirs.js';
 import { CliError } from './errors.js';
 import { parseTask, readTask, resolveTaskModel } from './task.js';
 
@@ -17,6 +17,8 @@ function message(fn: () => unknown): string {
   }
   throw new Error('expected an error');
 }
+
+afterAll(removeFreshDirs);
 
 describe('parseTask', () => {
   it('reads every field and resolves the mask against the task folder', () => {
@@ -50,7 +52,7 @@ describe('parseTask', () => {
 
 describe('readTask', () => {
   it('reads a file, and explains unreadable or invalid JSON', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sd-task-'));
+    const dir = freshDir('sd-task-');
     writeFileSync(join(dir, 'ok.json'), JSON.stringify({ ...base, mask: 'mask.png' }));
     writeFileSync(join(dir, 'bad.json'), '{ "seed": 1, ');
     expect((await readTask(join(dir, 'ok.json'))).mask).toBe(join(dir, 'mask.png'));
