@@ -51,6 +51,8 @@ for (const k of ['long', 'medium', 'short'] as const) {
   const pool = checked.filter((c) => cls(c) === k);
   const byEdit = new Map<string, Checked[]>();
   for (const c of pool) byEdit.set(c.edit, [...(byEdit.get(c.edit) ?? []), c]);
+  // Long drags: the longest of each kind first, so the set reaches towards ¼ of the image.
+  if (k === 'long') for (const list of byEdit.values()) list.sort((a, b) => Math.max(...b.good.map((p) => p.len)) - Math.max(...a.good.map((p) => p.len)));
   let n = 0;
   let progress = true;
   while (n < quota[k] && progress) {

@@ -12,7 +12,7 @@ import { measureNccError } from './ncc-error.js';
 import { referenceTasks } from './reference-tasks.js';
 import { renderReport } from './report.js';
 import { evaluate, prepareTask, runDrag, type PreparedTask, type RunRecord } from './runner.js';
-import { DragSession, type DragBackend, type RgbaImage } from '@stabledrag/core';
+import { DragSession, type DragBackend, type Point, type RgbaImage } from '@stabledrag/core';
 import type { SpeedRequest, SpeedResult } from './speed.js';
 import { loadTasks, pairLength, type BenchTask } from './tasks.js';
 
@@ -217,7 +217,8 @@ async function main(): Promise<void> {
       const hs = p.task.pairs.map((x) => x.handle);
       const ts = p.task.pairs.map((x) => x.target);
       const o = upscale(p.original, 3);
-      markPoints(o, 3, [{ points: ts, colour: [40, 90, 240] }, { points: hs, colour: [230, 30, 30] }]);
+      const cli = (await import('@stabledrag/cli')) as unknown as { drawDrag(img: RgbaImage, h: readonly Point[], t: readonly Point[], scale: number): void };
+      cli.drawDrag(o, hs, ts, 3);
       tiles.push(o);
       for (const id of ['draggan', 'stabledrag']) {
         const img = upscale(examples.get(`${p.task.id}|${id}`)!, 3);
