@@ -1,41 +1,44 @@
 /**
- * Solves S x = b in place for a symmetric positive-definite S (n×n, row-major, only the upper
- * triangle is read; S is overwritten by its Cholesky factor, b by x). Throws when S is not
- * positive definite (which the ridge term rules out for finite input).
+ * Solves S x = b for a symmetric positive-definite S (n×n, row-major; only the upper triangle is
+ * read, S is left unchanged) and writes x into b. Throws when S is not positive definite (which the
+ * ridge term rules out for finite input).
  */
 export function choleskySolve(S: Float64Array, b: Float64Array, n: number): Float64Array {
-  // Row-oriented Cholesky on the upper triangle: S = Uᵀ U, U stored in S's upper triangle.
+  // Cholesky–Banachiewicz, row by row: S = L Lᵀ with L lower, row-major. Each entry is a dot
+  // product of two contiguous row prefixes of L (no stores in the inner loop).
+  const L = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     const ri = i * n;
-    let d = S[ri + i]!;
-    for (let k = 0; k < i; k++) {
-      const u = S[k * n + i]!;
-      d -= u * u;
+    for (let j = 0; j <= i; j++) {
+      const rj = j * n;
+      let s0 = 0;
+      let s1 = 0;
+      let k = 0;
+      for (; k + 1 < j; k += 2) {
+        s0 += L[ri + k]! * L[rj + k]!;
+        s1 += L[ri + k + 1]! * L[rj + k + 1]!;
+      }
+      if (k < j) s0 += L[ri + k]! * L[rj + k]!;
+      const v = S[j * n + i]! - s0 - s1; // S[j][i], j ≤ i: the upper triangle
+      if (j < i) {
+        L[ri + j] = v / L[rj + j]!;
+      } else {
+        if (!(v > 0)) throw new Error(`choleskySolve: matrix is not positive definite (pivot ${i} = ${v}).`);
+        L[ri + i] = Math.sqrt(v);
+      }
     }
-    if (!(d > 0)) throw new Error(`choleskySolve: matrix is not positive definite (pivot ${i} = ${d}).`);
-    d = Math.sqrt(d);
-    S[ri + i] = d;
-    const inv = 1 / d;
-    // U[i][j] = (S[i][j] − Σ_k U[k][i] U[k][j]) / U[i][i], accumulated row by row of U (contiguous).
-    for (let k = 0; k < i; k++) {
-      const rk = k * n;
-      const uki = S[rk + i]!;
-      if (uki === 0) continue;
-      for (let j = i + 1; j < n; j++) S[ri + j] = S[ri + j]! - uki * S[rk + j]!;
-    }
-    for (let j = i + 1; j < n; j++) S[ri + j] = S[ri + j]! * inv;
   }
-  // Uᵀ y = b (forward), then U x = y (backward).
+  // L y = b (forward), then Lᵀ x = y (backward).
   for (let i = 0; i < n; i++) {
+    const ri = i * n;
     let s = b[i]!;
-    for (let k = 0; k < i; k++) s -= S[k * n + i]! * b[k]!;
-    b[i] = s / S[i * n + i]!;
+    for (let k = 0; k < i; k++) s -= L[ri + k]! * b[k]!;
+    b[i] = s / L[ri + i]!;
   }
   for (let i = n - 1; i >= 0; i--) {
-    const ri = i * n;
     let s = b[i]!;
-    for (let j = i + 1; j < n; j++) s -= S[ri + j]! * b[j]!;
-    b[i] = s / S[ri + i]!;
+    for (let j = i + 1; j < n; j++) s -= L[j * n + i]! * b[j]!;
+    b[i] = s / L[i * n + i]!;
   }
   return b;
 }
