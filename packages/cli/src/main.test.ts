@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freshDir, removeFreshDirs, unwritableDir } from './__fixtures__/dirs.js';
@@ -23,6 +23,13 @@ async function run(argv: string[], extra: Partial<CliContext> = {}): Promise<{ c
   const stderr = new Sink();
   const code = await main(argv, { stdout, stderr, ...extra });
   return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+/** Frames of a GIF = graphic control extensions (0x21 0xF9 0x04), one before each image. */
+function gifFrames(bytes: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i + 2 < bytes.length; i++) if (bytes[i] === 0x21 && bytes[i + 1] === 0xf9 && bytes[i + 2] === 0x04) n++;
+  return n;
 }
 
 // Reference backend, seed 0: a movable blob sits at about (21.7, 10.0) in the 64×64 image.
@@ -90,9 +97,8 @@ describe('stabledrag (in process)', () => {
 
     const gif = readFileSync(join(dir, 'drag.gif'));
     expect(gif.subarray(0, 6).toString()).toBe('GIF89a');
-    let frames = 0;
-    for (let i = 0; i + 2 < gif.length; i++) if (gif[i] === 0x21 && gif[i + 1] === 0xf9 && gif[i + 2] === 0x04) frames++;
-    expect(frames).toBe(report.history.length + 1);
+    // One frame per step; the converged step's frame is the final image, so none is added after it.
+    expect(gifFrames(gif)).toBe(report.history.length);
 
     const session = parseSession(JSON.parse(readFileSync(join(dir, 's.json'), 'utf8')), 's.json');
     expect(session).toMatchObject({ model: 'reference', modelName: 'gaussian-blobs', seed: 0, result: { stopReason: 'converged' } });
@@ -222,7 +228,9 @@ describe('stabledrag (in process)', () => {
     expect(report.steps).toBe(2);
     expect(r.stderr).toMatch(/interrupted after 2 steps/);
     expect(decodePng(readFileSync(join(dir, 'out.png')), 'out').width).toBe(64);
-    expect(existsSync(join(dir, 'd.gif'))).toBe(true);
+    // Two steps, then the final image of the interrupted drag.
+    expect(report.history).toHaveLength(2);
+    expect(gifFrames(readFileSync(join(dir, 'd.gif')))).toBe(3);
   });
 
   it('draws a progress bar on a terminal and plain lines elsewhere', async () => {

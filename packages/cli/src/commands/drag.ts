@@ -409,7 +409,9 @@ async function dragWithModel(
   // The final image: rendered from the last latent, whether the drag converged, ran out of steps
   // or was interrupted (Ctrl-C still leaves a result).
   const image = await backend.render(result.latent);
-  if (gif) gif.add(image, result.points, result.targets);
+  // A converged last step takes no update, so its frame already shows the final image.
+  const lastFrameIsFinal = result.stopReason === 'converged' && result.history.length > 0 && (gif?.frames ?? 0) > result.history.length - 1;
+  if (gif && !lastFrameIsFinal) gif.add(image, result.points, result.targets);
 
   const written: Record<string, string> = {};
   if (args.out) {
