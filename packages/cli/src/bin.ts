@@ -12,5 +12,10 @@ process.on('SIGINT', () => {
   controller.abort(new Error('Interrupted by Ctrl-C'));
 });
 
+// `stabledrag drag --json | head`: a closed pipe ends the output, not the program with a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
+
 const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, signal: controller.signal });
 process.exitCode = code;
