@@ -495,7 +495,7 @@ async function dragWithModel(
         confidences: h.confidences.map((c) => round(c, 4)),
         branches: [...h.branches],
         loss: h.loss,
-        timings: h.timings,
+        timings: Object.fromEntries(Object.entries(h.timings).map(([k, v]) => [k, round(v)])) as unknown as DragStepEvent['timings'],
       })),
       outputs: written,
     };
