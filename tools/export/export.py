@@ -128,7 +128,7 @@ def main() -> None:
         cfg = ck["config"]
         G = Generator(**cfg).eval()
         G.load_state_dict(ck["G_ema"])
-        extra = dict(step=ck["step"], elapsed=ck["elapsed"])
+        extra = dict(step=ck["step"], elapsed=ck["elapsed"], args=ck.get("args", {}))
     for p in G.parameters():
         p.requires_grad_(False)
     for m in G.modules():
@@ -270,7 +270,8 @@ def main() -> None:
     if extra:
         model["training"] = dict(
             steps=extra["step"],
-            batch=16,
+            batch=extra["args"].get("batch"),
+            images_rendered_per_step=extra["args"].get("new_per_step"),
             wall_time_hours=round(extra["elapsed"] / 3600, 2),
             hardware="1 thread of a shared 2-core CPU, no GPU",
             objective="multi-scale L1 + gradient-difference regression of G(mapping(z)) onto render(erf(z/sqrt(2)))",

@@ -191,7 +191,7 @@ DEFAULT_CONFIG = dict(
     z_dim=31,
     w_dim=256,
     resolution=128,
-    channels={4: 256, 8: 256, 16: 128, 32: 64, 64: 32, 128: 16},
+    channels={4: 256, 8: 128, 16: 64, 32: 32, 64: 16, 128: 12},
     feature_res=32,
 )
 TINY_CONFIG = dict(
