@@ -79,7 +79,7 @@ export class GanBackend implements DragBackend {
       featureWidth: W,
       featureScale: config.resolution / H,
       optimizedSize: this.optimizeWs * config.wDim,
-      defaultLearningRate: 0.001,
+      defaultLearningRate: config.dragLearningRate,
     };
   }
 

@@ -18,6 +18,11 @@ export interface ModelConfig {
   /** How z is drawn for a seed: standard normal, or uniform in [−1, 1]. */
   readonly zDistribution: 'normal' | 'uniform';
   readonly truncation: number;
+  /**
+   * Adam learning rate that suits this model's W scale (`drag_learning_rate`); default 0.001,
+   * DragGAN's and the paper's value for StyleGAN2.
+   */
+  readonly dragLearningRate: number;
   readonly files: {
     readonly synthesis: string;
     readonly mapping: string;
@@ -93,6 +98,7 @@ export function parseModelConfig(raw: unknown, where = 'model.json'): ModelConfi
     optimizeWs,
     zDistribution: zDist.startsWith('uniform') ? 'uniform' : 'normal',
     truncation: num(o, ['truncation', 'truncation_psi', 'truncationPsi'], where, 1),
+    dragLearningRate: num(o, ['drag_learning_rate', 'dragLearningRate'], where, 0.001),
     files: {
       synthesis: str(files, ['synthesis'], `${where} files`),
       mapping: str(files, ['mapping'], `${where} files`),
@@ -114,5 +120,6 @@ export function parseModelConfig(raw: unknown, where = 'model.json'): ModelConfi
   for (const [k, v] of ints) if (!Number.isInteger(v) || v <= 0) fail(where, `"${k}" must be a positive integer, got ${v}`);
   if (optimizeWs > numWs) fail(where, `"optimize_ws" (${optimizeWs}) cannot exceed "num_ws" (${numWs})`);
   if (!(config.truncation > 0 && config.truncation <= 1)) fail(where, `"truncation" must be in (0, 1], got ${config.truncation}`);
+  if (!(config.dragLearningRate > 0)) fail(where, `"drag_learning_rate" must be positive, got ${config.dragLearningRate}`);
   return config;
 }
