@@ -1,59 +1,17 @@
 import { mkdtempSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { assertConformance, expectAllClose } from '@stabledrag/core/conformance';
+import { checkAgainstGolden } from './golden.js';
 import { loadGanBackend, tinyModelDir } from './node.js';
-
-interface GoldenOutput { shape: number[]; sum: number; indices: number[]; values: number[] }
-interface GoldenCase {
-  name: string;
-  w_rows: number[][];
-  ws_row_source: number[];
-  image: GoldenOutput;
-  features: GoldenOutput;
-  z?: number[];
-  w_untruncated?: number[];
-}
-const golden = JSON.parse(readFileSync(new URL('./__fixtures__/tiny-golden.json', import.meta.url), 'utf8')) as {
-  num_ws: number;
-  w_dim: number;
-  cases: GoldenCase[];
-};
-
-function wsOf(c: GoldenCase): Float32Array {
-  const ws = new Float32Array(golden.num_ws * golden.w_dim);
-  c.ws_row_source.forEach((src, r) => ws.set(c.w_rows[src]!, r * golden.w_dim));
-  return ws;
-}
 
 describe('tiny exported generator', () => {
   for (const file of ['synthesis.onnx', 'synthesis_fused.onnx']) {
-    it(`${file} in onnxruntime-node reproduces the outputs PyTorch recorded at export`, async () => {
-      const session = await ort.InferenceSession.create(join(tinyModelDir, file));
-      for (const c of golden.cases) {
-        const out = await session.run({ ws: new ort.Tensor('float32', wsOf(c), [1, golden.num_ws, golden.w_dim]) });
-        for (const name of ['image', 'features'] as const) {
-          const data = out[name]!.data as Float32Array;
-          expect([...out[name]!.dims]).toEqual(c[name].shape);
-          expectAllClose(c[name].indices.map((i) => data[i]!), c[name].values, { atol: 1e-4, rtol: 1e-4 });
-          expectAllClose([data.reduce((a, b) => a + b, 0)], [c[name].sum], { atol: 1e-2, rtol: 1e-4 });
-        }
-      }
-      await session.release();
+    it(`${file} and mapping.onnx in onnxruntime-node reproduce the outputs PyTorch recorded at export`, async () => {
+      await checkAgainstGolden(tinyModelDir, 'tiny-golden.json', file);
     });
   }
-
-  it('mapping.onnx reproduces PyTorch z → w', async () => {
-    const session = await ort.InferenceSession.create(join(tinyModelDir, 'mapping.onnx'));
-    const cases = golden.cases.filter((c) => c.z && c.w_untruncated);
-    expect(cases.length).toBeGreaterThan(0);
-    for (const c of cases) {
-      const out = await session.run({ z: new ort.Tensor('float32', Float32Array.from(c.z!), [1, c.z!.length]) });
-      expectAllClose(out.w!.data as Float32Array, c.w_untruncated!, { atol: 1e-5, rtol: 1e-4 });
-    }
-  });
 });
 
 describe('GanBackend on the tiny model', () => {
@@ -98,7 +56,7 @@ describe('GanBackend on the tiny model', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sd-tiny-'));
     cpSync(tinyModelDir, dir, { recursive: true });
     const cfg = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as Record<string, unknown>;
-    writeFileSync(join(dir, 'model.json'), JSON.stringify({ ...cfg, feature: { name: 'block7_out', scale: 4 } }));
+    writeFileSync(join(dir, 'model.json'), JSON.stringify({ ...cfg, tensors: { ...(cfg.tensors as object), features: 'block7_out' }, feature: { name: 'block7_out', scale: 4 } }));
     await expect(loadGanBackend({ modelDir: dir })).rejects.toThrow(/names the tensor "block7_out" but synthesis.onnx has no tensor of that name/);
     writeFileSync(join(dir, 'model.json'), JSON.stringify({ ...cfg, files: { ...(cfg.files as object), mapping: 'gone.onnx' } }));
     await expect(loadGanBackend({ modelDir: dir })).rejects.toThrow(/names "gone.onnx" but .* cannot be read/);
