@@ -13,26 +13,25 @@ export function toImageCoord(u: number, scale: number): number {
   return (u + 0.5) * scale - 0.5;
 }
 
-interface Taps {
-  i00: number;
-  i01: number;
-  i10: number;
-  i11: number;
-  w00: number;
-  w01: number;
-  w10: number;
-  w11: number;
-}
-
 /**
- * The four taps of a bilinear read. Coordinates are clamped to the map (border padding), so a
- * read outside the map returns the nearest edge value; the adjoint uses the same taps, which
- * keeps {@link scatterBilinear} the exact transpose of {@link sampleBilinear}.
+ * The four taps of a bilinear read of image point (x, y): flat HW indices into `idx[o..o+3]` and
+ * weights into `w[o..o+3]` (order: top-left, top-right, bottom-left, bottom-right). Coordinates
+ * are clamped to the map (border padding), so a read outside the map returns the nearest edge
+ * value; {@link sampleBilinear} and {@link scatterBilinear} use the same taps, which keeps the
+ * scatter the exact transpose of the sample. Exported so hot loops (tracker, supervision) can
+ * precompute taps into their own buffers.
  */
-function taps(map: Pick<FeatureMap, 'width' | 'height' | 'scale'>, p: Point, out: Taps): Taps {
+export function bilinearTaps(
+  map: Pick<FeatureMap, 'width' | 'height' | 'scale'>,
+  x: number,
+  y: number,
+  idx: Int32Array,
+  w: Float64Array,
+  o: number,
+): void {
   const { width, height, scale } = map;
-  let u = toFeatureCoord(p.x, scale);
-  let v = toFeatureCoord(p.y, scale);
+  let u = toFeatureCoord(x, scale);
+  let v = toFeatureCoord(y, scale);
   u = u < 0 ? 0 : u > width - 1 ? width - 1 : u;
   v = v < 0 ? 0 : v > height - 1 ? height - 1 : v;
   const u0 = Math.floor(u);
@@ -41,18 +40,18 @@ function taps(map: Pick<FeatureMap, 'width' | 'height' | 'scale'>, p: Point, out
   const v1 = v0 + 1 < height ? v0 + 1 : v0;
   const a = u - u0;
   const b = v - v0;
-  out.i00 = v0 * width + u0;
-  out.i01 = v0 * width + u1;
-  out.i10 = v1 * width + u0;
-  out.i11 = v1 * width + u1;
-  out.w00 = (1 - a) * (1 - b);
-  out.w01 = a * (1 - b);
-  out.w10 = (1 - a) * b;
-  out.w11 = a * b;
-  return out;
+  idx[o] = v0 * width + u0;
+  idx[o + 1] = v0 * width + u1;
+  idx[o + 2] = v1 * width + u0;
+  idx[o + 3] = v1 * width + u1;
+  w[o] = (1 - a) * (1 - b);
+  w[o + 1] = a * (1 - b);
+  w[o + 2] = (1 - a) * b;
+  w[o + 3] = a * b;
 }
 
-const scratch: Taps = { i00: 0, i01: 0, i10: 0, i11: 0, w00: 0, w01: 0, w10: 0, w11: 0 };
+const tapIdx = new Int32Array(4);
+const tapW = new Float64Array(4);
 
 /**
  * Reads the C-vector of `map` at each point (image pixels) by bilinear interpolation.
@@ -67,12 +66,14 @@ export function sampleBilinear(map: FeatureMap, points: readonly Point[], out?: 
   }
   const d = map.data;
   for (let n = 0; n < points.length; n++) {
-    const t = taps(map, points[n]!, scratch);
+    const p = points[n]!;
+    bilinearTaps(map, p.x, p.y, tapIdx, tapW, 0);
+    const [i00, i01, i10, i11] = tapIdx as unknown as [number, number, number, number];
+    const [w00, w01, w10, w11] = tapW as unknown as [number, number, number, number];
     const base = n * C;
     for (let c = 0; c < C; c++) {
       const o = c * plane;
-      result[base + c] =
-        t.w00 * d[o + t.i00]! + t.w01 * d[o + t.i01]! + t.w10 * d[o + t.i10]! + t.w11 * d[o + t.i11]!;
+      result[base + c] = w00 * d[o + i00]! + w01 * d[o + i01]! + w10 * d[o + i10]! + w11 * d[o + i11]!;
     }
   }
   return result;
@@ -94,16 +95,19 @@ export function scatterBilinear(
     throw new RangeError(`scatterBilinear: grad has ${grad.length} floats, the map has ${C * plane}`);
   }
   for (let n = 0; n < points.length; n++) {
-    const t = taps(map, points[n]!, scratch);
+    const p = points[n]!;
+    bilinearTaps(map, p.x, p.y, tapIdx, tapW, 0);
+    const [i00, i01, i10, i11] = tapIdx as unknown as [number, number, number, number];
+    const [w00, w01, w10, w11] = tapW as unknown as [number, number, number, number];
     const base = n * C;
     for (let c = 0; c < C; c++) {
       const g = sampleGrad[base + c]!;
       if (g === 0) continue;
       const o = c * plane;
-      grad[o + t.i00] = grad[o + t.i00]! + t.w00 * g;
-      grad[o + t.i01] = grad[o + t.i01]! + t.w01 * g;
-      grad[o + t.i10] = grad[o + t.i10]! + t.w10 * g;
-      grad[o + t.i11] = grad[o + t.i11]! + t.w11 * g;
+      grad[o + i00] = grad[o + i00]! + w00 * g;
+      grad[o + i01] = grad[o + i01]! + w01 * g;
+      grad[o + i10] = grad[o + i10]! + w10 * g;
+      grad[o + i11] = grad[o + i11]! + w11 * g;
     }
   }
   return grad;

@@ -18,7 +18,7 @@ export type {
 } from './motion-supervisor.js';
 export { StableDragError, invariant } from './errors.js';
 export type { StableDragErrorCode } from './errors.js';
-export { sampleBilinear, scatterBilinear, toFeatureCoord, toImageCoord } from './bilinear.js';
+export { bilinearTaps, sampleBilinear, scatterBilinear, toFeatureCoord, toImageCoord } from './bilinear.js';
 export { Adam } from './adam.js';
 export type { AdamOptions } from './adam.js';
 export { DragSession } from './drag-session.js';

@@ -6,5 +6,5 @@ export {
 } from './defaults.js';
 export { MotionSupervision, TemplateSupervision, ConfidentSupervision } from './supervision.js';
 export type { SupervisionOptions, ConfidentSupervisionOptions, BranchRecord } from './supervision.js';
-export { discOffsets, shiftedL1, maskL1, fixedFeaturePixels, bilinearTaps, createShiftScratch } from './motion-terms.js';
+export { discOffsets, shiftedL1, maskL1, fixedFeaturePixels, createShiftScratch } from './motion-terms.js';
 export type { ShiftScratch } from './motion-terms.js';

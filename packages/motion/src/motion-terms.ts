@@ -1,4 +1,4 @@
-import { toFeatureCoord, type FeatureMap, type Mask, type Point } from '@stabledrag/core';
+import { bilinearTaps, type FeatureMap, type Mask, type Point } from '@stabledrag/core';
 import { fail } from './validate.js';
 
 /** Integer offsets (dx, dy) with dx² + dy² ≤ r², row-major: the disc Θ(p, r1) of Eq. 1 around any p. */
@@ -8,32 +8,6 @@ export function discOffsets(radius: number): Point[] {
   const out: Point[] = [];
   for (let dy = -r; dy <= r; dy++) for (let dx = -r; dx <= r; dx++) if (dx * dx + dy * dy <= radius * radius) out.push({ x: dx + 0, y: dy + 0 }); // + 0: no -0
   return out;
-}
-
-/**
- * Bilinear taps of image point (x, y) into `idx`/`w` at slot o (4 each): the convention and the
- * border clamping of core's sampleBilinear, in float64.
- */
-export function bilinearTaps(map: Pick<FeatureMap, 'width' | 'height' | 'scale'>, x: number, y: number, idx: Int32Array, w: Float64Array, o: number): void {
-  const { width, height, scale } = map;
-  let u = toFeatureCoord(x, scale);
-  let v = toFeatureCoord(y, scale);
-  u = u < 0 ? 0 : u > width - 1 ? width - 1 : u;
-  v = v < 0 ? 0 : v > height - 1 ? height - 1 : v;
-  const u0 = Math.floor(u);
-  const v0 = Math.floor(v);
-  const u1 = u0 + 1 < width ? u0 + 1 : u0;
-  const v1 = v0 + 1 < height ? v0 + 1 : v0;
-  const a = u - u0;
-  const b = v - v0;
-  idx[o] = v0 * width + u0;
-  idx[o + 1] = v0 * width + u1;
-  idx[o + 2] = v1 * width + u0;
-  idx[o + 3] = v1 * width + u1;
-  w[o] = (1 - a) * (1 - b);
-  w[o + 1] = a * (1 - b);
-  w[o + 2] = (1 - a) * b;
-  w[o + 3] = a * b;
 }
 
 /** Scratch buffers for {@link shiftedL1}, reusable across calls. */

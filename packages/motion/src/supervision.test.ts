@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { StableDragError, sampleBilinear, type FeatureMap, type Mask, type Point, type SupervisionInput } from '@stabledrag/core';
-import { discOffsets, bilinearTaps, fixedFeaturePixels, maskL1, shiftedL1 } from './motion-terms.js';
+import { bilinearTaps } from '@stabledrag/core';
+import { discOffsets, fixedFeaturePixels, maskL1, shiftedL1 } from './motion-terms.js';
 import { ConfidentSupervision, MotionSupervision, TemplateSupervision } from './supervision.js';
 import { finiteDifferences, gaussian, mulberry32, probeIndices, randomMap } from './test-utils.js';
 

@@ -7,9 +7,9 @@ import type {
   SupervisionInput,
   SupervisionResult,
 } from '@stabledrag/core';
+import { bilinearTaps } from '@stabledrag/core';
 import { DEFAULT_CONFIDENCE_RATIO, DEFAULT_MASK_WEIGHT, DEFAULT_MIN_DISTANCE, DEFAULT_MOTION_RADIUS } from './defaults.js';
 import {
-  bilinearTaps,
   createShiftScratch,
   discOffsets,
   fixedFeaturePixels,

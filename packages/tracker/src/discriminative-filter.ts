@@ -1,4 +1,4 @@
-import { toFeatureCoord, type FeatureMap, type Point } from '@stabledrag/core';
+import { bilinearTaps, type FeatureMap, type Point } from '@stabledrag/core';
 import {
   DEFAULT_ITERATIONS,
   DEFAULT_LABEL_SIGMA,
@@ -327,29 +327,6 @@ export function learnFilter(features0: FeatureMap, handle: Point, options: Learn
   return { template, filter, normaliser, ridge, labelSigma: sigma, radius, iterations: 0 };
 }
 
-/** Bilinear taps of an image point, the same convention and clamping as core's sampleBilinear. */
-function tapsOf(map: FeatureMap, x: number, y: number, idx: Int32Array, w: Float64Array, o: number): void {
-  const { width, height, scale } = map;
-  let u = toFeatureCoord(x, scale);
-  let v = toFeatureCoord(y, scale);
-  u = u < 0 ? 0 : u > width - 1 ? width - 1 : u;
-  v = v < 0 ? 0 : v > height - 1 ? height - 1 : v;
-  const u0 = Math.floor(u);
-  const v0 = Math.floor(v);
-  const u1 = u0 + 1 < width ? u0 + 1 : u0;
-  const v1 = v0 + 1 < height ? v0 + 1 : v0;
-  const a = u - u0;
-  const b = v - v0;
-  idx[o] = v0 * width + u0;
-  idx[o + 1] = v0 * width + u1;
-  idx[o + 2] = v1 * width + u0;
-  idx[o + 3] = v1 * width + u1;
-  w[o] = (1 - a) * (1 - b);
-  w[o + 1] = a * (1 - b);
-  w[o + 2] = (1 - a) * b;
-  w[o + 3] = a * b;
-}
-
 function solveFactorised(
   map: FeatureMap,
   win: WindowSamples,
@@ -369,7 +346,7 @@ function solveFactorised(
   for (let n = 0; n < win.count; n++) {
     if (win.valid[n] === 0) continue;
     const q = win.points[n]!;
-    tapsOf(map, q.x, q.y, idx, wt, 4 * n);
+    bilinearTaps(map, q.x, q.y, idx, wt, 4 * n);
     for (let t = 0; t < 4; t++) {
       const k = idx[4 * n + t]!;
       const u = k % W;
