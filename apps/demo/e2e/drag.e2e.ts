@@ -2,12 +2,14 @@
  * End-to-end test of the demo: builds it, serves dist/ on localhost, drives Debian's Chromium with
  * playwright-core, places a handle/target pair by clicking the canvas, runs the drag and checks
  * (from window.__stabledrag) that the handle reached its target and the image changed. Writes a
- * mid-drag screenshot to docs/images/demo.png and the in-page time per step to e2e/results.json.
+ * mid-drag screenshot and the in-page time per step to e2e/.out/ (demo-<backend>.png,
+ * results-<backend>.json); a GAN run also writes them to docs/images/demo.png and e2e/results.json.
  *
  * Run: pnpm --filter demo e2e. Environment:
  *   STABLEDRAG_E2E_BACKEND=gan|blobs  which backend to drag with (default: gan when
  *                                     dist/models/default/ exists, blobs otherwise)
  *   STABLEDRAG_E2E_NO_BUILD=1         reuse an existing dist/
+ *   STABLEDRAG_E2E_THREADS=n          WASM threads in the page (default: the demo's automatic choice)
  *   CHROMIUM=/path                    browser binary (default /usr/bin/chromium)
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -46,6 +48,7 @@ interface PageState {
   loadMs: number | null;
   setupMs: number | null;
   msPerStep: number[];
+  stepTimings: Record<string, number>[];
   error: string | null;
 }
 
@@ -124,7 +127,8 @@ async function main(): Promise<void> {
     const page = await browser.newPage({ viewport: { width: 1180, height: 900 } });
     page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
     page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
-    const url = `${server.url}?backend=${backend}&provider=wasm&seed=${spec.seed}&steps=${spec.steps}`;
+    const threads = process.env.STABLEDRAG_E2E_THREADS ? `&threads=${process.env.STABLEDRAG_E2E_THREADS}` : '';
+    const url = `${server.url}?backend=${backend}&provider=wasm&seed=${spec.seed}&steps=${spec.steps}${threads}`;
     log(`opening ${url}`);
     await page.goto(url);
     const ready = await waitFor(page, 'loading the model', (s) => s.status === 'ready');
@@ -148,7 +152,11 @@ async function main(): Promise<void> {
     await waitFor(page, 'the drag starting', (s) => s.status === 'running' || s.status === 'done');
     // Mid-drag screenshot: once a few steps have run (or at the end when the drag is quicker than that).
     await page.waitForFunction(() => window.__stabledrag.step >= 4 || window.__stabledrag.status !== 'running', undefined, { polling: 'raf', timeout: TIMEOUT_MS });
-    const shot = join(repoRoot, 'docs/images/demo.png');
+    // Every run keeps its artefacts in e2e/.out/; a GAN run also refreshes the documented ones
+    // (docs/images/demo.png for the README, e2e/results.json for BENCHMARKS.md).
+    const outDir = join(here, '.out');
+    mkdirSync(outDir, { recursive: true });
+    const shot = backend === 'gan' ? join(repoRoot, 'docs/images/demo.png') : join(outDir, `demo-${backend}.png`);
     mkdirSync(dirname(shot), { recursive: true });
     await page.screenshot({ path: shot });
     const midStep = (await readState(page)).step;
@@ -183,10 +191,19 @@ async function main(): Promise<void> {
       loadMs: Math.round(end.loadMs ?? 0),
       setupMs: Math.round(end.setupMs ?? 0),
       msPerStep: { mean: Number(mean.toFixed(2)), median: Number(median.toFixed(2)), min: Number((sorted[0] ?? 0).toFixed(2)), max: Number((sorted[sorted.length - 1] ?? 0).toFixed(2)) },
+      medianMsByPart: Object.fromEntries(
+        ['forward', 'track', 'supervise', 'backward', 'optimizer'].map((k) => {
+          const v = end.stepTimings.map((t) => t[k] ?? 0).sort((a, b) => a - b);
+          return [k, Number((v[Math.floor(v.length / 2)] ?? 0).toFixed(2))];
+        }),
+      ),
       dragWallMs,
-      note: 'msPerStep = DragSession step timings.total measured inside the page worker (forward + track + supervise + backward + Adam), WASM.',
+      withImages: true,
+      note: 'msPerStep = DragSession step timings.total measured inside the page worker (forward with the image + track + supervise + backward + Adam), onnxruntime-web CPU build (WASM SIMD); default StableDrag settings.',
     };
-    writeFileSync(join(here, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    const json = `${JSON.stringify(results, null, 2)}\n`;
+    writeFileSync(join(outDir, `results-${backend}.json`), json);
+    if (backend === 'gan') writeFileSync(join(here, 'results.json'), json);
     log(`drag: ${end.stopReason} after ${end.step} steps in ${dragWallMs} ms; ${results.msPerStep.median} ms/step (median), handle ${dist.toFixed(2)} px from target, ${changed} image bytes changed`);
 
     if (end.stopReason !== 'converged') fail(`the drag stopped with '${end.stopReason}' after ${end.step} steps, ${dist.toFixed(2)} px from its target.`);

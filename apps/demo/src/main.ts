@@ -1,5 +1,6 @@
-import type { BackendInfo, DragLatent, DragStopReason, Point, RgbaImage } from '@stabledrag/core';
-import ortWasmPath from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
+import type { BackendInfo, DragLatent, DragStepTimings, DragStopReason, Point, RgbaImage } from '@stabledrag/core';
+import ortJsepWasmPath from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
+import ortWasmPath from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import { MaskState, PointState, canvasToImage, imageToCanvas } from './edit-state.js';
 import { encodeGif } from './gif-encoder.js';
 import type { BackendChoice, ProviderChoice, WorkerRequest, WorkerResponse } from './protocol.js';
@@ -26,6 +27,8 @@ interface PageState {
   loadMs: number | null;
   setupMs: number | null;
   msPerStep: number[];
+  /** Per-step time split (ms): forward, track, supervise, backward, optimizer, total. */
+  stepTimings: DragStepTimings[];
   error: string | null;
 }
 
@@ -54,6 +57,7 @@ const gifBtn = $<HTMLButtonElement>('download-gif');
 const backendSelect = $<HTMLSelectElement>('backend-select');
 const providerSelect = $<HTMLSelectElement>('provider-select');
 const brush = $<HTMLInputElement>('brush');
+const loadInput = $<HTMLInputElement>('load-session');
 const showMask = $<HTMLInputElement>('show-mask');
 const fields = {
   steps: $<HTMLInputElement>('steps'),
@@ -70,7 +74,7 @@ const editButtons = ['random-seed', 'reset-image', 'undo-point', 'reset-points',
 
 const state: PageState = {
   status: 'loading', step: 0, maxSteps: 0, points: [], targets: [], confidences: [], distances: [], stopReason: null,
-  backendName: null, provider: null, threads: 1, imageSize: 0, method: null, loadMs: null, setupMs: null, msPerStep: [], error: null,
+  backendName: null, provider: null, threads: 1, imageSize: 0, method: null, loadMs: null, setupMs: null, msPerStep: [], stepTimings: [], error: null,
 };
 window.__stabledrag = state;
 
@@ -113,6 +117,8 @@ function setStatus(status: Status, text: string): void {
   for (const b of editButtons) b.disabled = busy || (status === 'error' && b.id !== 'defaults');
   gifBtn.disabled = busy || frames.length < 2;
   seedInput.disabled = busy;
+  loadInput.disabled = busy;
+  loadInput.parentElement?.classList.toggle('disabled', busy);
   backendSelect.disabled = running;
   providerSelect.disabled = running;
 }
@@ -336,7 +342,7 @@ function load(): void {
     backend,
     provider,
     modelUrl: new URL(`models/${modelName()}/`, document.baseURI).href,
-    ortWasmUrl: new URL(ortWasmPath, document.baseURI).href,
+    ortWasmUrls: { wasm: new URL(ortWasmPath, document.baseURI).href, jsep: new URL(ortJsepWasmPath, document.baseURI).href },
     threads: Math.max(0, Math.floor(Number(params.get('threads') ?? 0)) || 0),
   });
 }
@@ -401,6 +407,7 @@ function onWorkerMessage(msg: WorkerResponse): void {
       state.confidences = [...msg.confidences];
       state.distances = [...msg.distances];
       state.msPerStep.push(msg.ms);
+      state.stepTimings.push(msg.timings);
       live = msg.points.map((p) => ({ ...p }));
       lastLoss = msg.loss;
       if (msg.image) {
@@ -514,6 +521,7 @@ function start(): void {
   state.maxSteps = settings.maxSteps;
   state.stopReason = null;
   state.msPerStep = [];
+  state.stepTimings = [];
   state.confidences = [];
   state.error = null;
   frames = [];
@@ -668,7 +676,7 @@ function init(): void {
     });
     download(new Blob([text], { type: 'application/json' }), `stabledrag-session-seed${seed}.json`);
   });
-  $<HTMLInputElement>('load-session').addEventListener('change', async (event) => {
+  loadInput.addEventListener('change', async (event) => {
     const input = event.target as HTMLInputElement;
     const file = input.files?.[0];
     input.value = '';

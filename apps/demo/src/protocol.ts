@@ -1,4 +1,4 @@
-import type { BackendInfo, DragLatent, DragPair, DragStopReason, Mask, Point, RgbaImage, SupervisionBranch } from '@stabledrag/core';
+import type { BackendInfo, DragLatent, DragPair, DragStepTimings, DragStopReason, Mask, Point, RgbaImage, SupervisionBranch } from '@stabledrag/core';
 import type { DragSettings } from './settings.js';
 
 /** Which generator the worker holds: the embedded GAN, or core's pure-TS blob renderer. */
@@ -14,8 +14,8 @@ export type WorkerRequest =
       readonly provider: ProviderChoice;
       /** Absolute URL of the model folder, ending in '/'. */
       readonly modelUrl: string;
-      /** Absolute URL of onnxruntime-web's .wasm file. */
-      readonly ortWasmUrl: string;
+      /** Absolute URLs of onnxruntime-web's .wasm files: CPU-only build and JSEP (WebGPU) build. */
+      readonly ortWasmUrls: { readonly wasm: string; readonly jsep: string };
       /** WASM threads; 0 = automatic (up to 4 when the page is cross-origin isolated, else 1). */
       readonly threads: number;
     }
@@ -55,6 +55,8 @@ export type WorkerResponse =
       readonly branches: readonly SupervisionBranch[];
       readonly loss: number;
       readonly ms: number;
+      /** Where the step's time went (forward, track, supervise, backward, optimizer), ms. */
+      readonly timings: DragStepTimings;
       readonly image?: RgbaImage;
     }
   | {

@@ -1,6 +1,7 @@
 import { DragSession, StableDragError } from '@stabledrag/core';
 import type { DragBackend } from '@stabledrag/core';
 import { GaussianBlobBackend } from '@stabledrag/core/reference';
+import type { OrtUrls } from './gan-loader.js';
 import { createDemoMethod } from './methods.js';
 import type { ProviderChoice, WorkerRequest, WorkerResponse } from './protocol.js';
 
@@ -51,22 +52,21 @@ async function hasWebGpuAdapter(): Promise<boolean> {
   }
 }
 
-async function loadGan(modelUrl: string, ortWasmUrl: string, provider: ProviderChoice, wantThreads: number): Promise<{ backend: DragBackend; provider: string; note?: string; threads: number }> {
-  const t0 = performance.now();
-  const ort = await import('onnxruntime-web');
-  console.log('[worker] ort import', performance.now() - t0);
-  // Serve ORT's wasm from our own static files (works offline) and run it in this worker, not a proxy.
-  ort.env.wasm.wasmPaths = { wasm: ortWasmUrl };
-  ort.env.wasm.proxy = false;
+async function loadGan(
+  modelUrl: string,
+  urls: OrtUrls,
+  provider: ProviderChoice,
+  wantThreads: number,
+): Promise<{ backend: DragBackend; provider: string; note?: string; threads: number }> {
   const auto = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
   const threads = wantThreads > 0 && self.crossOriginIsolated ? wantThreads : auto;
-  ort.env.wasm.numThreads = threads;
-  const { loadGanBackend } = await import('@stabledrag/backends-gan/web');
+  // Loaded on demand: the reference backend needs neither ONNX Runtime nor the autograd.
+  const { loadGanBackendWith } = await import('./gan-loader.js');
   const adapter = provider !== 'wasm' && (await hasWebGpuAdapter());
   let note: string | undefined;
   if (adapter) {
     try {
-      const b = await loadGanBackend({ baseUrl: modelUrl, executionProviders: ['webgpu', 'wasm'] });
+      const b = await loadGanBackendWith({ baseUrl: modelUrl, build: 'webgpu', urls, threads });
       return { backend: b, provider: 'webgpu', threads };
     } catch (error) {
       note = `WebGPU could not run the model (${describe(error)}); using WASM instead.`;
@@ -74,9 +74,7 @@ async function loadGan(modelUrl: string, ortWasmUrl: string, provider: ProviderC
   } else if (provider === 'webgpu') {
     note = 'This browser has no WebGPU adapter; using WASM instead.';
   }
-  const t1 = performance.now();
-  const b = await loadGanBackend({ baseUrl: modelUrl, executionProviders: ['wasm'] });
-  console.log('[worker] loadGanBackend', performance.now() - t1, 'total', performance.now() - t0);
+  const b = await loadGanBackendWith({ baseUrl: modelUrl, build: 'wasm', urls, threads });
   return { backend: b, provider: 'wasm', threads, ...(note ? { note } : {}) };
 }
 
@@ -91,7 +89,7 @@ async function handle(req: WorkerRequest): Promise<void> {
           backend = new GaussianBlobBackend();
           post({ type: 'loaded', info: backend.info, provider: 'js', loadMs: performance.now() - t0, threads: 1 });
         } else {
-          const loaded = await loadGan(req.modelUrl, req.ortWasmUrl, req.provider, req.threads);
+          const loaded = await loadGan(req.modelUrl, req.ortWasmUrls, req.provider, req.threads);
           backend = loaded.backend;
           post({
             type: 'loaded', info: backend.info, provider: loaded.provider, loadMs: performance.now() - t0, threads: loaded.threads,
@@ -151,7 +149,7 @@ async function handle(req: WorkerRequest): Promise<void> {
             post(
               {
                 type: 'step', step: e.step, maxSteps: e.maxSteps, points: e.points, confidences: e.confidences,
-                distances: e.distances, branches: e.branches, loss: e.loss, ms: e.timings.total,
+                distances: e.distances, branches: e.branches, loss: e.loss, ms: e.timings.total, timings: e.timings,
                 ...(image ? { image } : {}),
               },
               image ? [image.data.buffer] : [],
