@@ -24,16 +24,18 @@ export interface Summary {
   readonly ncc: number;
   /** Mean of the tracker's own final handle-to-target distance, pixels. */
   readonly trackerMd: number;
+  /** Share of supervised handle-steps that used the template branch (Eq. 4) over the whole run. */
+  readonly templateShare: number;
+  /** Mean wall time of one drag (the whole run, up to the largest budget), seconds. */
+  readonly dragSeconds: number;
 }
 
 const mean = (xs: readonly number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
 const meanOrNull = (xs: readonly number[]): number | null => (xs.length ? mean(xs) : null);
 
 export function summarise(records: readonly RunRecord[], method: string, budget: number, taskFilter?: ReadonlySet<string>): Summary | null {
-  const rows = records
-    .filter((r) => r.method === method && (!taskFilter || taskFilter.has(r.task)))
-    .map((r) => r.budgets.find((b) => b.budget === budget))
-    .filter((b): b is NonNullable<typeof b> => b !== undefined);
+  const runs = records.filter((r) => r.method === method && (!taskFilter || taskFilter.has(r.task)) && r.budgets.some((b) => b.budget === budget));
+  const rows = runs.map((r) => r.budgets.find((b) => b.budget === budget)!);
   if (rows.length === 0) return null;
   const pairs = rows.flatMap((b) => b.pairs);
   const bucket = (lo: number, hi: number): number | null => meanOrNull(pairs.filter((p) => p.length > lo && p.length <= hi).map((p) => p.distance));
@@ -54,6 +56,12 @@ export function summarise(records: readonly RunRecord[], method: string, budget:
     meanUpdates: mean(rows.map((b) => b.updates)),
     ncc: mean(pairs.map((p) => p.ncc)),
     trackerMd: mean(rows.flatMap((b) => b.trackerDistances)),
+    templateShare: (() => {
+      const t = runs.reduce((a, r) => a + r.branches.template, 0);
+      const m = runs.reduce((a, r) => a + r.branches.motion, 0);
+      return t + m > 0 ? t / (t + m) : 0;
+    })(),
+    dragSeconds: mean(runs.map((r) => r.wallMs / 1000)),
   };
 }
 

@@ -261,7 +261,7 @@ async function main(): Promise<void> {
   const midBudget = opts.budgets[Math.floor(opts.budgets.length / 2)]!;
   const S = (id: string, b: number, filter?: ReadonlySet<string>): Summary | null => summarise(records, id, b, filter);
   const summaries = {
-    noEdit: S('draggan', 0),
+    noEdit: ((n) => (n ? { ...n, converged: 0, templateShare: Number.NaN, dragSeconds: Number.NaN } : null))(S('draggan', 0)),
     table1: [TABLE2[0]!, TABLE2[3]!].map((m) => ({ label: m.label, rows: opts.budgets.map((b) => S(m.id, b)) })),
     table2: TABLE2.map((m) => ({ label: m.label, summary: S(m.id, midBudget) })),
     comparisons: opts.budgets.map((b) => compare(records, 'stabledrag', 'draggan', b)).filter((c) => c !== null),
@@ -289,7 +289,7 @@ async function main(): Promise<void> {
         method: 'oracle', budget: 0, tasks: rows.length, pairs: mds.length, md: avg(mds),
         mdShort: null, mdMedium: null, mdLong: null,
         ssim: avg(rows.map((m) => m.oracle.ssim)), ssimFixed: null, mae1: avg(rows.map((m) => m.oracle.mae1)), mae1Fixed: null,
-        converged: Number.NaN, meanUpdates: Number.NaN, ncc: Number.NaN, trackerMd: Number.NaN,
+        converged: Number.NaN, meanUpdates: Number.NaN, ncc: Number.NaN, trackerMd: Number.NaN, templateShare: Number.NaN, dragSeconds: Number.NaN,
       };
     }
   }
