@@ -58,7 +58,7 @@ function parseArgs(argv: readonly string[]): Options {
     speedTasks: Number(val('--speed-tasks') ?? (quick ? 1 : 3)),
     speed: !argv.includes('--no-speed'),
     wasm: !argv.includes('--no-wasm'),
-    timeLimitMin: Number(val('--time-limit') ?? (quick ? 6 : 25)),
+    timeLimitMin: Number(val('--time-limit') ?? (quick ? 6 : 24)),
     out,
     report: resolve(val('--report') ?? (quick || backend === 'reference' ? join(out, 'BENCHMARKS.md') : join(repoRoot, 'BENCHMARKS.md'))),
     examples: Number(val('--examples') ?? 6),
@@ -265,6 +265,7 @@ async function main(): Promise<void> {
     table1: [TABLE2[0]!, TABLE2[3]!].map((m) => ({ label: m.label, rows: opts.budgets.map((b) => S(m.id, b)) })),
     table2: TABLE2.map((m) => ({ label: m.label, summary: S(m.id, midBudget) })),
     comparisons: opts.budgets.map((b) => compare(records, 'stabledrag', 'draggan', b)).filter((c) => c !== null),
+    ablations: ['draggan', 'no-dpt', 'no-cms'].map((id) => compare(records, 'stabledrag', id, midBudget)).filter((c) => c !== null),
     tauSweep: TAU_SWEEP.map((m) => ({ label: String(m.tau), summary: S(m.id, opts.sweepBudget) })),
     lambdaSweep: LAMBDA_SWEEP.map((m) => ({ label: String(m.lambda), summary: S(m.lambda === 0 ? 'tau=0' : m.id, opts.sweepBudget) })),
   };
@@ -312,8 +313,12 @@ async function main(): Promise<void> {
     }
   }
   if (full && noDpt && noCms) {
+    const ab = (id: string): string => {
+      const c = summaries.ablations.find((x) => x.b === id);
+      return c ? `full − this ${c.meanDiff.toFixed(2)} px [${c.ci[0].toFixed(2)}, ${c.ci[1].toFixed(2)}]` : 'n/a';
+    };
     closing.push(
-      `Ablations at ${midBudget} steps: without discriminative tracking MD ${lines(noDpt)} (${(noDpt.md - full.md >= 0 ? '+' : '') + (noDpt.md - full.md).toFixed(2)} px vs full), SSIM ${noDpt.ssim.toFixed(3)}; without confident supervision MD ${lines(noCms)} (${(noCms.md - full.md >= 0 ? '+' : '') + (noCms.md - full.md).toFixed(2)} px), SSIM ${noCms.ssim.toFixed(3)}.`,
+      `Ablations at ${midBudget} steps: without discriminative tracking MD ${lines(noDpt)} (${ab('no-dpt')}), SSIM ${noDpt.ssim.toFixed(3)}; without confident supervision MD ${lines(noCms)} (${ab('no-cms')}), SSIM ${noCms.ssim.toFixed(3)}; full ${lines(full)}, SSIM ${full.ssim.toFixed(3)}.`,
     );
   }
   const notes: string[] = [];
@@ -351,6 +356,7 @@ async function main(): Promise<void> {
     table2: summaries.table2,
     table2Budget: midBudget,
     comparisons: summaries.comparisons,
+    ablations: summaries.ablations,
     tauSweep: summaries.tauSweep,
     lambdaSweep: summaries.lambdaSweep,
     sweepNote: `On ${sweepDone} of the ${prepared.length} tasks (spread evenly over the set) at ${opts.sweepBudget} steps, MD (px) / SSIM. For reference on the same tasks and budget: full StableDrag (λ = 0.3, τ = 0.4) ${fullOnSweep ? `${fullOnSweep.md.toFixed(2)} / ${fullOnSweep.ssim.toFixed(3)}` : 'n/a'}, DragGAN ${draganOnSweep ? `${draganOnSweep.md.toFixed(2)} / ${draganOnSweep.ssim.toFixed(3)}` : 'n/a'}.`,

@@ -29,6 +29,8 @@ export interface ReportInput {
   readonly table2: readonly { label: string; summary: Summary | null }[];
   readonly table2Budget: number;
   readonly comparisons: readonly PairedComparison[];
+  /** Full StableDrag against each other Table 2 row at the Table 2 budget. */
+  readonly ablations: readonly PairedComparison[];
   readonly tauSweep: readonly { label: string; summary: Summary | null }[];
   readonly lambdaSweep: readonly { label: string; summary: Summary | null }[];
   readonly sweepNote: string;
@@ -155,6 +157,15 @@ export function renderReport(r: ReportInput): string {
   if (r.noEdit) L.push(row('(no edit)', r.noEdit));
   if (r.oracle) L.push(row('(renderer\'s exact edit)', r.oracle));
   for (const m of r.table2) L.push(row(m.label, m.summary));
+  L.push('');
+  if (r.ablations.length) {
+    L.push('');
+    L.push('Full StableDrag against each row, paired on the same pairs (ΔMD = full − row; negative = full closer):');
+    L.push('');
+    L.push('| against | pairs | ΔMD (px) | 95 % interval | full better | row better | within 0.5 px |');
+    L.push('|---|---|---|---|---|---|---|');
+    for (const c of r.ablations) L.push(`| ${c.b} | ${c.pairs} | ${f(c.meanDiff)} | [${f(c.ci[0])}, ${f(c.ci[1])}] | ${c.aBetter} | ${c.bBetter} | ${c.ties} |`);
+  }
   L.push('');
   L.push('## Tables 4–5 — sensitivity to τ and λ');
   L.push('');
