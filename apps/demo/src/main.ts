@@ -516,7 +516,14 @@ function start(): void {
     return;
   }
   hideBanner();
-  if (points.awaitingTarget) showBanner('info', 'The last handle has no target yet; it is left out of this drag.');
+  const notes: string[] = [];
+  if (points.awaitingTarget) notes.push('The last handle has no target yet; it is left out of this drag.');
+  const m = mask?.toMask();
+  if (m) {
+    const outside = pairs.map((p, i) => (m.data[Math.round(p.handle.y) * m.width + Math.round(p.handle.x)] ? 0 : i + 1)).filter((i) => i > 0);
+    if (outside.length) notes.push(`Handle ${outside.join(', ')} lies outside the painted (editable) region, so the mask term holds it in place; paint over it to let it move.`);
+  }
+  if (notes.length) showBanner('info', notes.join(' '));
   state.step = 0;
   state.maxSteps = settings.maxSteps;
   state.stopReason = null;
@@ -529,7 +536,6 @@ function start(): void {
   if (image) recordFrame(image, pairs.map((p) => p.handle), true);
   live = pairs.map((p) => ({ ...p.handle }));
   progressBar.style.width = '0';
-  const m = mask?.toMask();
   setStatus('running', 'Starting the drag…');
   send({ type: 'start', latent, pairs, mask: m ?? null, settings });
 }
@@ -574,13 +580,13 @@ function onPointer(event: PointerEvent, kind: 'down' | 'move' | 'up'): void {
   const mode = document.querySelector<HTMLInputElement>('input[name="mode"]:checked')?.value ?? 'points';
   if (mode === 'points') {
     if (kind !== 'down') return;
+    // No banner changes here: hiding one would shift the canvas under the pointer between clicks.
     points.click(p);
-    if (!points.awaitingTarget) hideBanner();
     redraw();
     return;
   }
   if (!mask) return;
-  const radius = (Number(brush.value) * info.imageWidth) / 512;
+  const radius = Number(brush.value);
   const value = mode === 'paint' ? 1 : 0;
   if (kind === 'down') {
     view.setPointerCapture(event.pointerId);
