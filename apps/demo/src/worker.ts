@@ -52,6 +52,22 @@ async function hasWebGpuAdapter(): Promise<boolean> {
   }
 }
 
+/**
+ * One forward + VJP + render on a seed: WebGPU kernels can fail when they first run rather than
+ * when the session is created, and the page should learn that at load, not mid-drag.
+ */
+async function smokeTest(b: DragBackend): Promise<void> {
+  const latent = await b.createLatent({ type: 'seed', seed: 0 });
+  const pass = await b.forward(latent, { withVjp: true });
+  try {
+    const grad = await pass.vjp(new Float32Array(pass.features.data.length).fill(1e-3));
+    if (!grad.every(Number.isFinite)) throw new Error('the gradient has non-finite values');
+  } finally {
+    pass.release();
+  }
+  await b.render(latent);
+}
+
 async function loadGan(
   modelUrl: string,
   urls: OrtUrls,
@@ -65,10 +81,13 @@ async function loadGan(
   const adapter = provider !== 'wasm' && (await hasWebGpuAdapter());
   let note: string | undefined;
   if (adapter) {
+    let b: DragBackend | undefined;
     try {
-      const b = await loadGanBackendWith({ baseUrl: modelUrl, build: 'webgpu', urls, threads });
+      b = await loadGanBackendWith({ baseUrl: modelUrl, build: 'webgpu', urls, threads });
+      await smokeTest(b);
       return { backend: b, provider: 'webgpu', threads };
     } catch (error) {
+      await b?.dispose().catch(() => undefined);
       note = `WebGPU could not run the model (${describe(error)}); using WASM instead.`;
     }
   } else if (provider === 'webgpu') {
