@@ -22,6 +22,8 @@ async function importOrt(build: OrtBuild, urls: OrtUrls, threads: number): Promi
   ort.env.wasm.wasmPaths = { wasm: build === 'webgpu' ? urls.jsep : urls.wasm };
   ort.env.wasm.proxy = false; // already in a worker
   ort.env.wasm.numThreads = threads;
+  // ORT warns at every session creation that shape ops stay on the CPU; that is expected here.
+  ort.env.logLevel = 'error';
   return ort as unknown as OrtRuntime;
 }
 
