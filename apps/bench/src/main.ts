@@ -151,9 +151,9 @@ async function main(): Promise<void> {
   writeFileSync(join(opts.out, 'ncc-error.json'), JSON.stringify(nccError, null, 1));
 
   // Time split: speed children need roughly (load + 2 methods × tasks × steps) each.
-  const speedReserveMs = opts.speed ? (opts.quick ? 60_000 : 150_000) * (opts.wasm ? 2 : 1) : 0;
+  const speedReserveMs = opts.speed ? (opts.quick ? 45_000 : 90_000) * (opts.wasm ? 2 : 1) : 0;
   const dragDeadline = deadline - speedReserveMs;
-  const table2Deadline = performance.now() + 0.62 * (dragDeadline - performance.now());
+  const table2Deadline = performance.now() + 0.68 * (dragDeadline - performance.now());
   const records: RunRecord[] = [];
   const labels = new Map<string, string>();
   const standIns = new Set<string>();
