@@ -8,7 +8,7 @@ const here = dirname(fileURLToPath(import.meta.url));
  * The GAN model folders live in the backends-gan package; the demo serves them as static files.
  * STABLEDRAG_MODELS_DIR points at another folder of model folders (e.g. a fresh export).
  */
-const modelsDir = resolve(process.env.STABLEDRAG_MODELS_DIR ?? resolve(here, '../../packages/backends-gan/models'));
+const modelsDir = resolve(process.env.STABLEDRAG_MODELS_DIR || resolve(here, '../../packages/backends-gan/models'));
 
 const types: Record<string, string> = {
   '.json': 'application/json',

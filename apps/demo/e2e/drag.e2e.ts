@@ -8,7 +8,7 @@
  * Run: pnpm --filter demo e2e. Environment:
  *   STABLEDRAG_E2E_BACKEND=gan|blobs  which backend to drag with (default: gan when
  *                                     dist/models/default/ exists, blobs otherwise)
- *   STABLEDRAG_E2E_NO_BUILD=1         reuse an existing dist/
+ *   STABLEDRAG_E2E_NO_BUILD=1         reuse the test's last build (e2e/.out/dist/)
  *   STABLEDRAG_E2E_THREADS=n          WASM threads in the page (default: the demo's automatic choice)
  *   CHROMIUM=/path                    browser binary (default /usr/bin/chromium)
  */
@@ -23,7 +23,9 @@ import { serveStatic } from './static-server.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const appRoot = resolve(here, '..');
 const repoRoot = resolve(appRoot, '../..');
-const dist = join(appRoot, 'dist');
+// Its own build folder, so a `vite build` of the app running beside the test (turbo runs build and
+// test in parallel) cannot empty it mid-test.
+const dist = join(here, '.out', 'dist');
 const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const TIMEOUT_MS = Number(process.env.STABLEDRAG_E2E_TIMEOUT_MS ?? 150_000);
 
@@ -63,7 +65,10 @@ function fail(msg: string): never {
 
 /** The fixed drag of this test (and of the ms/step measurement): seed and pair per backend. */
 async function dragSpec(backend: 'gan' | 'blobs'): Promise<{ seed: number; handle: Point; target: Point; steps: number }> {
-  if (backend === 'gan') return { seed: 1, handle: { x: 64, y: 72 }, target: { x: 72, y: 72 }, steps: 300 };
+  // GAN: a 6-px drag on the face. The default model is retrained from time to time; with the
+  // interim exports this pair converged for seeds 0–5 with both methods (16–52 steps), whereas
+  // 8-px drags lost the handle on some seeds.
+  if (backend === 'gan') return { seed: 0, handle: { x: 64, y: 72 }, target: { x: 70, y: 72 }, steps: 300 };
   // Blobs: grab the centre of movable blob 0 of seed 1 and move it 10 px right, away from the
   // look-alike distractor blobs (both methods converge in ~16 steps; see core's GaussianBlobBackend).
   const seed = 1;
@@ -109,7 +114,7 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   if (!process.env.STABLEDRAG_E2E_NO_BUILD || !existsSync(join(dist, 'index.html'))) {
     log('building the demo…');
-    await build({ root: appRoot, configFile: join(appRoot, 'vite.config.ts'), logLevel: 'warn' });
+    await build({ root: appRoot, configFile: join(appRoot, 'vite.config.ts'), logLevel: 'warn', build: { outDir: dist, emptyOutDir: true } });
   }
   const envBackend = process.env.STABLEDRAG_E2E_BACKEND;
   const backend: 'gan' | 'blobs' =

@@ -232,8 +232,10 @@ function drawDot(ctx: CanvasRenderingContext2D, p: Point, colour: string, r = 6)
 /** Draws image + mask + points on a canvas context of any size. */
 function drawScene(ctx: CanvasRenderingContext2D, w: number, h: number, source: CanvasImageSource | null, handles: readonly Point[], withMask: boolean): void {
   ctx.clearRect(0, 0, w, h);
+  // Bilinear upscaling: 'high' quality costs tens of ms per frame where the canvas is rasterised in
+  // software, time the main thread takes from the drag worker on a small machine.
   ctx.imageSmoothingEnabled = true;
-  ctx.imageSmoothingQuality = 'high';
+  ctx.imageSmoothingQuality = 'low';
   if (source) ctx.drawImage(source, 0, 0, w, h);
   if (withMask && mask && maskCanvas && mask.paintedPixels > 0) {
     ctx.imageSmoothingEnabled = false;
