@@ -9,7 +9,7 @@
  *   STABLEDRAG_E2E_BACKEND=gan|blobs  which backend to drag with (default: gan when
  *                                     dist/models/default/ exists, blobs otherwise)
  *   STABLEDRAG_E2E_NO_BUILD=1         reuse the test's last build (e2e/.out/dist/)
- *   STABLEDRAG_E2E_THREADS=n          WASM threads in the page (default: the demo's automatic choice)
+ *   STABLEDRAG_E2E_THREADS=n          WASM threads in the page (default 1, as bench:node; 0 = automatic)
  *   CHROMIUM=/path                    browser binary (default /usr/bin/chromium)
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -132,7 +132,8 @@ async function main(): Promise<void> {
     const page = await browser.newPage({ viewport: { width: 1180, height: 900 } });
     page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
     page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
-    const threads = process.env.STABLEDRAG_E2E_THREADS ? `&threads=${process.env.STABLEDRAG_E2E_THREADS}` : '';
+    // One WASM thread by default, like `bench:node`, so the two time the same amount of hardware.
+    const threads = `&threads=${process.env.STABLEDRAG_E2E_THREADS ?? 1}`;
     const url = `${server.url}?backend=${backend}&provider=wasm&seed=${spec.seed}&steps=${spec.steps}${threads}`;
     log(`opening ${url}`);
     await page.goto(url);

@@ -244,7 +244,7 @@ function drawScene(ctx: CanvasRenderingContext2D, w: number, h: number, source: 
   if (!info) return;
   const W = info.imageWidth;
   const H = info.imageHeight;
-  const r = Math.max(3, w / 85);
+  const r = Math.max(3, w / 120);
   points.pairs.forEach((pair, i) => {
     const handle = handles[i] ?? pair.handle;
     const a = imageToCanvas(handle, w, h, W, H);

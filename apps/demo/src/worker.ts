@@ -200,5 +200,8 @@ scope.onmessage = (event) => {
     abort?.abort(new DOMException('Stopped by the user.', 'AbortError'));
     return;
   }
-  queue = queue.then(() => handle(req));
+  // handle() reports its own errors; the catch only keeps one unexpected throw from stalling the queue.
+  queue = queue
+    .then(() => handle(req))
+    .catch((error: unknown) => post({ type: 'error', stage: req.type === 'load' ? 'load' : 'drag', message: describe(error) }));
 };
