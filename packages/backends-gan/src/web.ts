@@ -1,4 +1,3 @@
-import * as ort from 'onnxruntime-web';
 import { StableDragError } from '@stabledrag/core';
 import { GanBackend } from './gan-backend.js';
 import { buildGradientGraphs } from './build-gradient-graphs.js';
@@ -14,6 +13,12 @@ export interface LoadGanBackendWebOptions {
   readonly executionProviders?: readonly string[];
   readonly optimizeWs?: number;
   readonly sessionOptions?: OrtSessionOptions;
+  /**
+   * The onnxruntime-web module to run on. Default: `import('onnxruntime-web')` (WebGPU and WASM,
+   * loaded lazily). For CPU-only pages, `import * as ort from 'onnxruntime-web/wasm'` is a smaller
+   * build that is faster on WASM; pass it here.
+   */
+  readonly runtime?: OrtRuntime;
   /** Injected fetch (tests, service workers). Default globalThis.fetch. */
   readonly fetch?: typeof fetch;
 }
@@ -28,8 +33,9 @@ export async function loadGanBackend(options: LoadGanBackendWebOptions): Promise
     return new Uint8Array(await res.arrayBuffer());
   }, base.href.replace(/\/$/, ''));
   const prepared = buildGradientGraphs(files.synthesis, files.config);
+  const runtime = options.runtime ?? ((await import('onnxruntime-web')) as unknown as OrtRuntime);
   return GanBackend.create({
-    runtime: ort as unknown as OrtRuntime,
+    runtime,
     config: files.config,
     mappingModel: files.mapping,
     synthesisModel: prepared.synthesis,
