@@ -1,5 +1,5 @@
-import { StableDragError } from '@stabledrag/core';
-import { GanBackend, buildGradientGraphs, readModelFiles, type OrtRuntime } from '@stabledrag/backends-gan';
+import type { GanBackend, OrtRuntime } from '@stabledrag/backends-gan';
+import { loadGanBackend } from '@stabledrag/backends-gan/web';
 
 /** Which onnxruntime-web build runs the model. */
 export type OrtBuild = 'wasm' | 'webgpu';
@@ -27,11 +27,7 @@ async function importOrt(build: OrtBuild, urls: OrtUrls, threads: number): Promi
   return ort as unknown as OrtRuntime;
 }
 
-/**
- * `loadGanBackend` of `@stabledrag/backends-gan/web`, with the runtime chosen by the demo: that
- * entry always injects the default (JSEP) build. Reads the model folder over HTTP, builds the
- * gradient graphs in the worker, creates the sessions.
- */
+/** Loads the model folder with `@stabledrag/backends-gan/web` on the onnxruntime-web build chosen for `build`. */
 export async function loadGanBackendWith(options: {
   readonly baseUrl: string;
   readonly build: OrtBuild;
@@ -39,21 +35,9 @@ export async function loadGanBackendWith(options: {
   readonly threads: number;
 }): Promise<GanBackend> {
   const runtime = await importOrt(options.build, options.urls, options.threads);
-  const base = new URL(options.baseUrl);
-  const files = await readModelFiles(async (name) => {
-    const url = new URL(name, base);
-    const res = await fetch(url);
-    if (!res.ok) throw new StableDragError('MODEL_ERROR', `HTTP ${res.status} for ${url.href}`);
-    return new Uint8Array(await res.arrayBuffer());
-  }, base.href.replace(/\/$/, ''));
-  const prepared = buildGradientGraphs(files.synthesis, files.config);
-  return GanBackend.create({
+  return loadGanBackend({
+    baseUrl: options.baseUrl,
     runtime,
-    config: files.config,
-    mappingModel: files.mapping,
-    synthesisModel: prepared.synthesis,
-    gradients: prepared.gradients,
-    wAvg: files.wAvg,
-    sessionOptions: { executionProviders: options.build === 'webgpu' ? ['webgpu', 'wasm'] : ['wasm'] },
+    executionProviders: options.build === 'webgpu' ? ['webgpu', 'wasm'] : ['wasm'],
   });
 }
