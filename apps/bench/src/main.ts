@@ -338,7 +338,7 @@ async function main(): Promise<void> {
       ortNode: ortVersion('onnxruntime-node'),
       ortWeb: ortVersion('onnxruntime-web'),
       model: `${backend.info.name} (${backend.info.imageWidth}×${backend.info.imageHeight}, features ${backend.info.featureChannels}×${backend.info.featureHeight}×${backend.info.featureWidth}), ${loaded.description}`,
-      command: opts.quick ? 'pnpm --filter bench bench:quick' : 'pnpm bench',
+      command: opts.quick ? 'pnpm --filter bench bench:quick' : 'pnpm --filter bench bench',
       wallMinutes,
       load: `${loadAtStart.map((v) => v.toFixed(1)).join(' / ')} at the start, ${loadavg().map((v) => v.toFixed(1)).join(' / ')} at the end (1 / 5 / 15 min)`,
     },

@@ -98,7 +98,7 @@ export function renderReport(r: ReportInput): string {
   const L: string[] = [];
   L.push('# Benchmarks');
   L.push('');
-  L.push(`Made by one \`${h.command}\` run (${f(h.wallMinutes, 1)} min). Raw numbers: \`apps/bench/results/*.json\`; method and task set: \`apps/bench/README.md\`.`);
+  L.push(`Made by one \`${h.command}\` run (${f(h.wallMinutes, 1)} min; the last step of the root \`pnpm bench\`, which first runs the package benches merged below). Raw numbers: \`apps/bench/results/*.json\`; method and task set: \`apps/bench/README.md\`.`);
   L.push('');
   L.push('| | |');
   L.push('|---|---|');
