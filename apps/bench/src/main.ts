@@ -337,7 +337,7 @@ async function main(): Promise<void> {
       node: process.version,
       ortNode: ortVersion('onnxruntime-node'),
       ortWeb: ortVersion('onnxruntime-web'),
-      model: `${backend.info.name} (${backend.info.imageWidth}×${backend.info.imageHeight}, features ${backend.info.featureChannels}×${backend.info.featureHeight}×${backend.info.featureWidth}), ${loaded.description}`,
+      model: `${backend.info.name} (${backend.info.imageWidth}×${backend.info.imageHeight}, features ${backend.info.featureChannels}×${backend.info.featureHeight}×${backend.info.featureWidth}${await modelProvenance(opts)}), Adam lr ${backend.info.defaultLearningRate}, ${loaded.description}`,
       command: opts.quick ? 'pnpm --filter bench bench:quick' : 'pnpm --filter bench bench',
       wallMinutes,
       load: `${loadAtStart.map((v) => v.toFixed(1)).join(' / ')} at the start, ${loadavg().map((v) => v.toFixed(1)).join(' / ')} at the end (1 / 5 / 15 min)`,
@@ -377,6 +377,24 @@ async function main(): Promise<void> {
   void table2Ids;
   log(`wrote ${opts.report} in ${wallMinutes.toFixed(1)} min`);
   await backend.dispose();
+}
+
+/** Training steps and export time from model.json, when the folder says. */
+async function modelProvenance(opts: Options): Promise<string> {
+  if (opts.backend === 'reference') return '';
+  try {
+    const dir = opts.model ?? (await import('@stabledrag/backends-gan/node')).defaultModelDir;
+    const m = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { exported_at?: string; training?: { steps?: number; wall_time_hours?: number } };
+    const parts = [
+      m.training?.steps !== undefined ? `${m.training.steps} training steps` : '',
+      m.training?.wall_time_hours !== undefined ? `${m.training.wall_time_hours} h` : '',
+      m.exported_at ? `exported ${m.exported_at}` : '',
+      opts.model ? `folder ${relative(repoRoot, opts.model)}` : 'the embedded default',
+    ].filter(Boolean);
+    return `; ${parts.join(', ')}`;
+  } catch {
+    return '';
+  }
 }
 
 function gitCommit(): string {
