@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freshDir, removeFreshDirs } from './__fixtures__/dirs.js';
 import { CliError } from './errors.js';
@@ -66,5 +67,18 @@ describe('resolveTaskModel', () => {
     expect(resolveTaskModel('default', '/t')).toBe('default');
     expect(resolveTaskModel('reference', '/t')).toBe('reference');
     expect(resolveTaskModel('../models/x', '/t/a')).toBe('/t/models/x');
+  });
+});
+
+describe('examples/preset-drag.json (the README main job)', () => {
+  it('is a valid 3-pair task on the default model, inside its 128×128 image', async () => {
+    const task = await readTask(fileURLToPath(new URL('../../../examples/preset-drag.json', import.meta.url)));
+    expect(task.model).toBe('default');
+    expect(task.pairs).toHaveLength(3);
+    for (const { handle, target } of task.pairs) {
+      for (const v of [handle.x, handle.y, target.x, target.y]) expect(v >= 0 && v <= 127).toBe(true);
+      // Longer than the default stop distance (2 px at 128 px), or the drag would be refused.
+      expect(Math.hypot(target.x - handle.x, target.y - handle.y)).toBeGreaterThan(2);
+    }
   });
 });
