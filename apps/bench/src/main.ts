@@ -9,6 +9,7 @@ import { toFloat, writePng } from './image.js';
 import { contactSheet, markPoints, upscale } from './sheet.js';
 import { LAMBDA_SWEEP, loadMethodFactory, TABLE2, TAU_SWEEP, type MethodFactory, type MethodSpec } from './methods.js';
 import { measureNccError } from './ncc-error.js';
+import { locatePatch } from './metrics/ncc.js';
 import { referenceTasks } from './reference-tasks.js';
 import { renderReport } from './report.js';
 import { evaluate, prepareTask, runDrag, type PreparedTask, type RunRecord } from './runner.js';
@@ -348,6 +349,12 @@ async function main(): Promise<void> {
       masked: prepared.filter((p) => p.task.mask).length,
       lengths: describeLengths(tasks),
       parts: [...new Set(tasks.map((t) => t.part))].join(', '),
+      texture: (() => {
+        // How much the generator's own sample has to hold on to at each handle (NCC needs texture).
+        const stds = prepared.flatMap((p) => p.task.pairs.map((x) => locatePatch(p.originalFloat, p.originalFloat, x.handle, x.handle).templateStd)).sort((a, b) => a - b);
+        const low = stds.filter((v) => v < 0.03).length;
+        return `weighted RGB standard deviation of the 15×15 patch at each handle in the generator's sample: median ${stds[Math.floor(stds.length / 2)]!.toFixed(3)}, ${low} of ${stds.length} pairs below 0.03 (nearly flat: the measure can only place those roughly)`;
+      })(),
     },
     budgets: opts.budgets,
     noEdit: summaries.noEdit,

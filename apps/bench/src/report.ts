@@ -20,7 +20,7 @@ export interface ReportInput {
     readonly wallMinutes: number;
     readonly load: string;
   };
-  readonly taskSet: { readonly tasks: number; readonly pairs: number; readonly masked: number; readonly lengths: string; readonly parts: string };
+  readonly taskSet: { readonly tasks: number; readonly pairs: number; readonly masked: number; readonly lengths: string; readonly parts: string; readonly texture: string };
   readonly budgets: readonly number[];
   readonly noEdit: Summary | null;
   /** The face renderer's exact edit of each task, scored by the same measures. */
@@ -112,7 +112,7 @@ export function renderReport(r: ReportInput): string {
   L.push('');
   L.push('## Task set');
   L.push('');
-  L.push(`${r.taskSet.tasks} tasks, ${r.taskSet.pairs} handle/target pairs, ${r.taskSet.masked} with a mask. Drag lengths: ${r.taskSet.lengths}. Parts: ${r.taskSet.parts}.`);
+  L.push(`${r.taskSet.tasks} tasks, ${r.taskSet.pairs} handle/target pairs, ${r.taskSet.masked} with a mask. Drag lengths: ${r.taskSet.lengths}. Parts: ${r.taskSet.parts}. Texture: ${r.taskSet.texture}.`);
   L.push('');
   L.push('**Mean Distance (MD, px, lower is better)**: where the handle\'s content ended up in the edited image — found by Gaussian-weighted zero-mean normalised cross-correlation of a 15×15 RGB patch of the original image, with sub-pixel peak refinement, independent of the generator features — against the target, averaged over all pairs. **Image fidelity (higher is better)**: SSIM (11×11 Gaussian window, σ = 1.5, K1 = 0.01, K2 = 0.03, per RGB channel) and 1 − MAE (RGB in [0, 1]) of the edited image against the original; "fixed" = only the pixels outside the editable mask, over the masked tasks.');
   L.push('');
