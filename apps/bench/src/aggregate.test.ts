@@ -8,7 +8,7 @@ function budget(b: number, distances: number[], lengths: number[], extra: Partia
     updates: b,
     converged: false,
     trackerDistances: distances,
-    pairs: distances.map((d, i) => ({ length: lengths[i]!, found: { x: 0, y: 0 }, ncc: 0.9, distance: d })),
+    pairs: distances.map((d, i) => ({ length: lengths[i]!, found: { x: 0, y: 0 }, ncc: 0.9, distance: d, texture: 0.1 })),
     ssim: 0.9,
     ssimFixed: null,
     mae1: 0.95,

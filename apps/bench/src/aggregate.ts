@@ -12,6 +12,9 @@ export interface Summary {
   readonly mdShort: number | null;
   readonly mdMedium: number | null;
   readonly mdLong: number | null;
+  /** MD over the pairs whose handle patch is textured (weighted std ≥ 0.03), and their count. */
+  readonly mdTextured: number | null;
+  readonly texturedPairs: number;
   readonly ssim: number;
   /** Over the tasks with a mask only. */
   readonly ssimFixed: number | null;
@@ -29,6 +32,9 @@ export interface Summary {
   /** Mean wall time of one drag (the whole run, up to the largest budget), seconds. */
   readonly dragSeconds: number;
 }
+
+/** Weighted patch std above which a handle counts as textured (NCC places it reliably). */
+export const TEXTURED = 0.03;
 
 const mean = (xs: readonly number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
 const meanOrNull = (xs: readonly number[]): number | null => (xs.length ? mean(xs) : null);
@@ -48,6 +54,8 @@ export function summarise(records: readonly RunRecord[], method: string, budget:
     mdShort: bucket(0, 10),
     mdMedium: bucket(10, 20),
     mdLong: bucket(20, Infinity),
+    mdTextured: meanOrNull(pairs.filter((p) => p.texture >= TEXTURED).map((p) => p.distance)),
+    texturedPairs: pairs.filter((p) => p.texture >= TEXTURED).length,
     ssim: mean(rows.map((b) => b.ssim)),
     ssimFixed: meanOrNull(rows.flatMap((b) => (b.ssimFixed === null ? [] : [b.ssimFixed]))),
     mae1: mean(rows.map((b) => b.mae1)),
@@ -81,18 +89,23 @@ export interface PairedComparison {
 }
 
 /** Method a against method b on the pairs both ran, resampling whole tasks for the interval. */
-export function compare(records: readonly RunRecord[], a: string, b: string, budget: number): PairedComparison | null {
-  const byTask = new Map<string, { a?: number[]; b?: number[] }>();
+export function compare(records: readonly RunRecord[], a: string, b: string, budget: number, texturedOnly = false): PairedComparison | null {
+  const byTask = new Map<string, { a?: number[]; b?: number[]; t?: number[] }>();
   for (const r of records) {
     if (r.method !== a && r.method !== b) continue;
     const res = r.budgets.find((x) => x.budget === budget);
     if (!res) continue;
     const e = byTask.get(r.task) ?? {};
     e[r.method === a ? 'a' : 'b'] = res.pairs.map((p) => p.distance);
+    e.t = res.pairs.map((p) => p.texture);
     byTask.set(r.task, e);
   }
   const diffs: number[][] = [];
-  for (const e of byTask.values()) if (e.a && e.b) diffs.push(e.a.map((v, i) => v - e.b![i]!));
+  for (const e of byTask.values()) {
+    if (!e.a || !e.b) continue;
+    const d = e.a.map((v, i) => v - e.b![i]!).filter((_, i) => !texturedOnly || e.t![i]! >= TEXTURED);
+    if (d.length) diffs.push(d);
+  }
   if (diffs.length === 0) return null;
   const flat = diffs.flat();
   const rng = createRng(12345);

@@ -266,6 +266,7 @@ async function main(): Promise<void> {
     table1: [TABLE2[0]!, TABLE2[3]!].map((m) => ({ label: m.label, rows: opts.budgets.map((b) => S(m.id, b)) })),
     table2: TABLE2.map((m) => ({ label: m.label, summary: S(m.id, midBudget) })),
     comparisons: opts.budgets.map((b) => compare(records, 'stabledrag', 'draggan', b)).filter((c) => c !== null),
+    comparisonsTextured: opts.budgets.map((b) => compare(records, 'stabledrag', 'draggan', b, true)).filter((c) => c !== null),
     ablations: ['draggan', 'no-dpt', 'no-cms'].map((id) => compare(records, 'stabledrag', id, midBudget)).filter((c) => c !== null),
     tauSweep: TAU_SWEEP.map((m) => ({ label: String(m.tau), summary: S(m.id, opts.sweepBudget) })),
     lambdaSweep: LAMBDA_SWEEP.map((m) => ({ label: String(m.lambda), summary: S(m.lambda === 0 ? 'tau=0' : m.id, opts.sweepBudget) })),
@@ -289,7 +290,7 @@ async function main(): Promise<void> {
       const avg = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
       oracle = {
         method: 'oracle', budget: 0, tasks: rows.length, pairs: mds.length, md: avg(mds),
-        mdShort: null, mdMedium: null, mdLong: null,
+        mdShort: null, mdMedium: null, mdLong: null, mdTextured: null, texturedPairs: 0,
         ssim: avg(rows.map((m) => m.oracle.ssim)), ssimFixed: null, mae1: avg(rows.map((m) => m.oracle.mae1)), mae1Fixed: null,
         converged: Number.NaN, meanUpdates: Number.NaN, ncc: Number.NaN, trackerMd: Number.NaN, templateShare: Number.NaN, dragSeconds: Number.NaN,
       };
@@ -364,6 +365,7 @@ async function main(): Promise<void> {
     table2Budget: midBudget,
     comparisons: summaries.comparisons,
     ablations: summaries.ablations,
+    comparisonsTextured: summaries.comparisonsTextured,
     tauSweep: summaries.tauSweep,
     lambdaSweep: summaries.lambdaSweep,
     sweepNote: `On ${sweepDone} of the ${prepared.length} tasks (spread evenly over the set) at ${opts.sweepBudget} steps, MD (px) / SSIM. For reference on the same tasks and budget: full StableDrag (λ = 0.3, τ = 0.4) ${fullOnSweep ? `${fullOnSweep.md.toFixed(2)} / ${fullOnSweep.ssim.toFixed(3)}` : 'n/a'}, DragGAN ${draganOnSweep ? `${draganOnSweep.md.toFixed(2)} / ${draganOnSweep.ssim.toFixed(3)}` : 'n/a'}.`,

@@ -34,6 +34,8 @@ export interface PairScore {
   readonly ncc: number;
   /** Mean Distance contribution: |found − target|, pixels. */
   readonly distance: number;
+  /** Weighted RGB std of the handle's patch in the original image (< 0.03: nearly flat, NCC places it roughly). */
+  readonly texture: number;
 }
 
 export interface Evaluation {
@@ -54,6 +56,7 @@ export function evaluate(prepared: PreparedTask, edited: FloatImage): Evaluation
       found: r.point,
       ncc: r.score,
       distance: Math.hypot(r.point.x - p.target.x, r.point.y - p.target.y),
+      texture: r.templateStd,
     };
   });
   const s = ssim(originalFloat, edited, task.mask);
