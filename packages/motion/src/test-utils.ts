@@ -1,16 +1,8 @@
 /** Test helpers (not exported from the package). */
-import type { FeatureMap } from '@stabledrag/core';
+import { createRng, type FeatureMap } from '@stabledrag/core';
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the seeded uniform generator of @stabledrag/core. */
+export const mulberry32: (seed: number) => () => number = createRng;
 
 export function gaussian(rand: () => number): number {
   const u = 1 - rand();

@@ -9,19 +9,10 @@
  * smoothly over the image (noise correlated across channels, the kind intermediate diffusion
  * features carry) plus white noise per feature pixel and channel.
  */
-import type { FeatureMap, Point } from '@stabledrag/core';
+import { createRng, type FeatureMap, type Point } from '@stabledrag/core';
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the seeded uniform generator of @stabledrag/core. */
+export const mulberry32: (seed: number) => () => number = createRng;
 
 /** Standard normal from a uniform PRNG (Box–Muller). */
 export function gaussian(rand: () => number): number {
