@@ -36,5 +36,6 @@ export {
   validateMask,
   validateBackendAndLatent,
   defaultStopDistance,
+  validateFeatureMap,
 } from './validate.js';
 export { createRng, createNormalRng } from './prng.js';

@@ -1,6 +1,6 @@
 import type { BackendInfo, DragBackend, DragLatent } from './backend.js';
 import { StableDragError } from './errors.js';
-import type { DragPair, Mask, Point } from './types.js';
+import type { DragPair, FeatureMap, Mask, Point } from './types.js';
 
 function describe(p: Point): string {
   return `(${p.x}, ${p.y})`;
@@ -86,4 +86,29 @@ export function validateBackendAndLatent(backend: DragBackend, latent: DragLaten
 /** Default stop distance: DragGAN's max(2/512·h, 2) pixels. */
 export function defaultStopDistance(imageHeight: number): number {
   return Math.max((2 / 512) * imageHeight, 2);
+}
+
+/** Checks a feature map's shape fields against its data; `what` names it in the message. */
+export function validateFeatureMap(map: FeatureMap, what: string): void {
+  const fail = (message: string): never => {
+    throw new StableDragError('INVALID_INPUT', message);
+  };
+  if (map === null || typeof map !== 'object' || !(map.data instanceof Float32Array)) {
+    fail(`${what}: expected a FeatureMap with a Float32Array \`data\`.`);
+  }
+  const { channels, height, width, scale } = map;
+  for (const [k, v] of [
+    ['channels', channels],
+    ['height', height],
+    ['width', width],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1) fail(`${what}: ${k} must be a positive integer, got ${v}.`);
+  }
+  if (!(Number.isFinite(scale) && scale > 0)) fail(`${what}: scale must be a positive number, got ${scale}.`);
+  if (map.data.length !== channels * height * width) {
+    fail(
+      `${what}: data has ${map.data.length} floats but channels×height×width = ` +
+        `${channels}×${height}×${width} = ${channels * height * width}.`,
+    );
+  }
 }

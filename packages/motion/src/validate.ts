@@ -1,29 +1,11 @@
-import { StableDragError, type FeatureMap, type Point } from '@stabledrag/core';
+import { StableDragError, validateFeatureMap, type FeatureMap, type Point } from '@stabledrag/core';
 
 export function fail(message: string): never {
   throw new StableDragError('INVALID_INPUT', message);
 }
 
-export function checkFeatureMap(map: FeatureMap, what: string): void {
-  if (map === null || typeof map !== 'object' || !(map.data instanceof Float32Array)) {
-    fail(`${what}: expected a FeatureMap with a Float32Array \`data\`.`);
-  }
-  const { channels, height, width, scale } = map;
-  for (const [k, v] of [
-    ['channels', channels],
-    ['height', height],
-    ['width', width],
-  ] as const) {
-    if (!Number.isInteger(v) || v < 1) fail(`${what}: ${k} must be a positive integer, got ${v}.`);
-  }
-  if (!(Number.isFinite(scale) && scale > 0)) fail(`${what}: scale must be a positive number, got ${scale}.`);
-  if (map.data.length !== channels * height * width) {
-    fail(
-      `${what}: data has ${map.data.length} floats but channels×height×width = ` +
-        `${channels}×${height}×${width} = ${channels * height * width}.`,
-    );
-  }
-}
+/** Checks a feature map's shape fields against its data (core's validateFeatureMap). */
+export const checkFeatureMap: (map: FeatureMap, what: string) => void = validateFeatureMap;
 
 /** Throws naming the first NaN/∞ of the map (channel, feature pixel). */
 export function checkFinite(map: FeatureMap, what: string): void {

@@ -1,4 +1,4 @@
-import { StableDragError, sampleBilinear, type FeatureMap, type Point } from '@stabledrag/core';
+import { StableDragError, sampleBilinear, validateFeatureMap, type FeatureMap, type Point } from '@stabledrag/core';
 
 /** A mutable point, so the hot loop can reuse its candidate objects. */
 export interface MutablePoint {
@@ -27,27 +27,8 @@ export function fail(message: string): never {
   throw new StableDragError('INVALID_INPUT', message);
 }
 
-/** Checks a feature map's shape fields against its data. */
-export function checkFeatureMap(map: FeatureMap, what: string): void {
-  if (map === null || typeof map !== 'object' || !(map.data instanceof Float32Array)) {
-    fail(`${what}: expected a FeatureMap with a Float32Array \`data\`.`);
-  }
-  const { channels, height, width, scale } = map;
-  for (const [k, v] of [
-    ['channels', channels],
-    ['height', height],
-    ['width', width],
-  ] as const) {
-    if (!Number.isInteger(v) || v < 1) fail(`${what}: ${k} must be a positive integer, got ${v}.`);
-  }
-  if (!(Number.isFinite(scale) && scale > 0)) fail(`${what}: scale must be a positive number, got ${scale}.`);
-  if (map.data.length !== channels * height * width) {
-    fail(
-      `${what}: data has ${map.data.length} floats but channels×height×width = ` +
-        `${channels}×${height}×${width} = ${channels * height * width}.`,
-    );
-  }
-}
+/** Checks a feature map's shape fields against its data (core's validateFeatureMap). */
+export const checkFeatureMap: (map: FeatureMap, what: string) => void = validateFeatureMap;
 
 /** Image size covered by a feature map, in image pixels. */
 export function imageSize(map: Pick<FeatureMap, 'width' | 'height' | 'scale'>): { width: number; height: number } {
