@@ -1,6 +1,7 @@
 // Validates the candidates of make_candidates.py with the benchmark's own NCC locator on the exact
 // (oracle) edit, picks a balanced task set and writes tasks/*.json, tasks/masks/*.png and
-// task-meta.json. Usage: tsx scripts/select-tasks.ts CANDIDATE_DIR [COUNT]
+// task-meta.json. Usage: tsx scripts/select-tasks.ts CANDIDATE_DIR [COUNT] [--match]
+// --match keeps only the pairs listed in CANDIDATE_DIR/generator-match.json (match-candidates.ts).
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readPng, toFloat, writeMaskPng } from '../src/image.js';
@@ -11,9 +12,10 @@ interface CandPair { handle: [number, number]; target: [number, number]; landmar
 interface Cand { id: string; seed: number; edit: string; masked: boolean; params: Record<string, [number, number]>; pairs: CandPair[] }
 
 const [dir, countArg] = process.argv.slice(2) as [string, string | undefined];
-const COUNT = Number(countArg ?? 60);
+const COUNT = Number(countArg && !countArg.startsWith('--') ? countArg : 60);
 const benchDir = resolve(import.meta.dirname, '..');
 const cands = JSON.parse(readFileSync(join(dir, 'candidates.json'), 'utf8')) as Cand[];
+const match = process.argv.includes('--match') ? new Set(JSON.parse(readFileSync(join(dir, 'generator-match.json'), 'utf8')) as string[]) : null;
 
 interface Checked extends Cand { good: (CandPair & { err: number; ncc: number; len: number })[]; oracleSsim: number; oracleMae1: number }
 const checked: Checked[] = [];
@@ -22,6 +24,10 @@ for (const c of cands) {
   const o = toFloat(readPng(join(dir, `${c.id}-original.png`)));
   const e = toFloat(readPng(join(dir, `${c.id}-oracle.png`)));
   const good = c.pairs.flatMap((p) => {
+    if (match && !match.has(`${c.id}|${p.landmark}`)) {
+      dropped++;
+      return [];
+    }
     const h = { x: p.handle[0], y: p.handle[1] };
     const t = { x: p.target[0], y: p.target[1] };
     const r = locatePatch(o, e, h, t);
