@@ -66,7 +66,9 @@ def loss_plot(rows: list[dict], path: str) -> None:
         d.text((x - 8, H - B + 8), str(t), fill=(0, 0, 0), font=f)
     d.text((W // 2 - 60, H - 22), "wall time (minutes)", fill=(0, 0, 0), font=f)
     for i, (name, v, col) in enumerate(series):
-        pts = [px(x, y) for x, y in zip(xs, v) if math.isfinite(y) and y > 0]
+        # the held-out value is logged every 200 steps and repeated in between: plot its changes only
+        keep = [i for i in range(len(v)) if i == 0 or v[i] != v[i - 1]]
+        pts = [px(xs[i], v[i]) for i in keep if math.isfinite(v[i]) and v[i] > 0]
         if len(pts) > 1:
             d.line(pts, fill=col, width=2)
         d.rectangle([L + 15, T + 10 + 20 * i, L + 35, T + 22 + 20 * i], fill=col)
