@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import type { Mask, RgbaImage } from '@stabledrag/core';
+import { maskToImage } from '@stabledrag/cli';
 
 /** An RGB image as three float planes in [0, 1] (CHW), the form every metric works on. */
 export interface FloatImage {
@@ -92,13 +93,5 @@ export function readMaskPng(path: string): Mask {
 }
 
 export function writeMaskPng(path: string, mask: Mask): void {
-  const data = new Uint8ClampedArray(mask.width * mask.height * 4);
-  for (let i = 0; i < mask.data.length; i++) {
-    const v = mask.data[i] ? 255 : 0;
-    data[4 * i] = v;
-    data[4 * i + 1] = v;
-    data[4 * i + 2] = v;
-    data[4 * i + 3] = 255;
-  }
-  writePng(path, { data, width: mask.width, height: mask.height });
+  writePng(path, maskToImage(mask));
 }

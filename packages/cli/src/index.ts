@@ -8,7 +8,7 @@ export type { LoadedModel, ModelLoader } from './models.js';
 export { parseTask, readTask, resolveTaskModel, MODEL_NAMES } from './task.js';
 export type { DragTask } from './task.js';
 export { parsePoints, parseSeeds } from './parse-values.js';
-export { encodePng, decodePng, imageToMask, readMask } from './png.js';
+export { encodePng, decodePng, imageToMask, maskToImage, readMask } from './png.js';
 export { DragGifWriter } from './gif.js';
 export type { DragGifOptions } from './gif.js';
 export { drawDrag } from './overlay.js';
