@@ -39,7 +39,7 @@ SHAPE_ONLY = {"Shape", "Gather", "Constant", "ConstantOfShape"}
 
 
 class Synthesis(nn.Module):
-    def __init__(self, G: Generator, fused: bool):
+    def __init__(self, G: Generator, fused: bool | str):
         super().__init__()
         self.G, self.fused = G, fused
 
@@ -106,10 +106,20 @@ def main() -> None:
     ap.add_argument("--ckpt", default=CKPT)
     ap.add_argument("--out", default=None, help="model folder (default packages/backends-gan/models/<which>)")
     ap.add_argument("--fused", action="store_true", help="also export synthesis_fused.onnx (always for tiny)")
+    ap.add_argument(
+        "--modconv",
+        choices=["activations", "image"],
+        default=None,
+        help="modulation in synthesis.onnx: 'activations' everywhere, or 'image' = weights in the layers the "
+        "features do not depend on (default: image for the default model, activations for tiny)",
+    )
+    ap.add_argument("--drag-lr", type=float, default=0.01, help="drag_learning_rate written to model.json (default model)")
     args = ap.parse_args()
     torch.set_num_threads(1)
 
     tiny = args.which == "tiny"
+    modconv = args.modconv or ("activations" if tiny else "image")
+    main_mode: bool | str = "image" if modconv == "image" else False
     out_dir = args.out or os.path.join(MODELS, args.which)
     os.makedirs(out_dir, exist_ok=True)
     os.makedirs(FIXTURES, exist_ok=True)
@@ -146,7 +156,7 @@ def main() -> None:
     w_avg.numpy().astype("<f4").tofile(os.path.join(out_dir, "w_avg.bin"))
 
     ws0 = torch.zeros(1, num_ws, w_dim)
-    ops_syn = export_onnx(Synthesis(G, False), (ws0,), os.path.join(out_dir, "synthesis.onnx"), ["ws"], ["image", "features"])
+    ops_syn = export_onnx(Synthesis(G, main_mode), (ws0,), os.path.join(out_dir, "synthesis.onnx"), ["ws"], ["image", "features"])
     ops_map = export_onnx(Mapping(G), (torch.zeros(1, z_dim),), os.path.join(out_dir, "mapping.onnx"), ["z"], ["w"])
     ops_fused = None
     if tiny or args.fused:
@@ -169,6 +179,7 @@ def main() -> None:
         feat_idx = np.sort(rng.choice(C_feat * fr * fr, 256, replace=False))
         cases = []
         max_fused_diff = 0.0
+        max_mode_diff = 0.0
         for name, seed, trunc, rows, src in cases_def:
             ws = torch.stack([rows[k] for k in src])[None]
             img, feat = G.synthesis(ws)
@@ -182,6 +193,9 @@ def main() -> None:
             if seed is not None:
                 case.update(seed=seed, truncation=trunc, z=[float(v) for v in seed_z(seed, z_dim)[0]])
                 case["w_untruncated"] = [float(v) for v in w[seed]]
+            if main_mode:
+                img_m, feat_m = G.synthesis(ws, fused=main_mode)
+                max_mode_diff = max(max_mode_diff, (img_m - img).abs().max().item(), (feat_m - feat).abs().max().item())
             if tiny or args.fused:
                 img_f, feat_f = G.synthesis(ws, fused=True)
                 d = max((img_f - img).abs().max().item(), (feat_f - feat).abs().max().item())
@@ -206,6 +220,9 @@ def main() -> None:
             note="synthesis_fused.onnx computes the same function; PyTorch outputs agree to this max abs diff (< 1e-5)",
         )
         assert max_fused_diff < 1e-5, max_fused_diff
+    # the golden values come from the activation-modulated path; the exported mode must agree
+    assert max_mode_diff < 1e-5, max_mode_diff
+    fixture["exported_modconv"] = dict(mode=modconv, max_abs_diff_vs_activations=max_mode_diff)
     with open(os.path.join(FIXTURES, f"{args.which}-golden.json"), "w") as f:
         json.dump(fixture, f, indent=1)
 
@@ -254,7 +271,13 @@ def main() -> None:
         architecture=dict(
             channels={str(k): v for k, v in cfg["channels"].items()},
             mapping_layers=len(G.mapping.layers),
-            modulated_conv="non-fused: x*style -> conv (constant weight) -> *rsqrt((style^2)@sum_k(W^2)^T + 1e-8)",
+            modulated_conv=(
+                "feature path (blocks up to the feature block): x*style -> conv (constant weight) -> "
+                "*rsqrt((style^2)@sum_k(W^2)^T + 1e-8); every toRGB and the blocks above: weight*style, "
+                "demodulated, -> one Conv with bias (no elementwise pass over the large maps)"
+                if modconv == "image"
+                else "non-fused: x*style -> conv (constant weight) -> *rsqrt((style^2)@sum_k(W^2)^T + 1e-8)"
+            ),
             upsampling="bilinear x2, align_corners=False",
             activation="LeakyReLU(0.2) * sqrt(2)",
             noise="none",
@@ -267,6 +290,12 @@ def main() -> None:
         fixture=f"packages/backends-gan/src/__fixtures__/{args.which}-golden.json",
         exported_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     )
+    if not tiny:
+        model["drag_learning_rate"] = args.drag_lr
+        model["drag_learning_rate_note"] = (
+            "Adam lr for drags on this model: its W spread is wider than StyleGAN2 FFHQ's, so the paper's 0.001 "
+            "moves a handle about 10x slower; 0.01 converges a 10 px drag in about 100 steps"
+        )
     if extra:
         model["training"] = dict(
             steps=extra["step"],

@@ -92,6 +92,13 @@ class ModConv(nn.Module):
             if self.demodulate:
                 d = torch.rsqrt(wmod.square().sum(dim=[2, 3, 4]) + 1e-8)
                 wmod = wmod * d[:, :, None, None, None]
+            if B == 1:
+                # One sample: gain, bias and convolution in one Conv node (ONNX Runtime then fuses
+                # the LeakyReLU into it), so no elementwise pass over x is left; the gain is safe
+                # to fold in because lrelu(g*y) = g*lrelu(y) for g > 0.
+                g = SQRT2 if self.activate else 1.0
+                x = F.conv2d(x, wmod.reshape(wmod.shape[1:]) * g, bias=self.bias * g, padding=pad)
+                return F.leaky_relu(x, 0.2) if self.activate else x
             cout = wmod.shape[1]
             x = F.conv2d(
                 x.reshape(1, B * cin, H, W), wmod.reshape(B * cout, cin, self.k, self.k), padding=pad, groups=B
@@ -155,13 +162,26 @@ class Generator(nn.Module):
         self.num_ws = 2 * len(res_list)
         self.feature_block = res_list.index(feature_res)
 
-    def synthesis(self, ws: torch.Tensor, fused: bool = False, return_features: bool = True):
-        """ws [B, num_ws, w_dim] -> image [B,3,R,R] (about [-1,1]) and the feature-block output."""
+    def synthesis(self, ws: torch.Tensor, fused: bool | str = False, return_features: bool = True):
+        """ws [B, num_ws, w_dim] -> image [B,3,R,R] (about [-1,1]) and the feature-block output.
+
+        fused: False = every layer modulates its activations; True = every layer modulates its
+        weights; "image" = only the layers the features do not depend on (every toRGB and the
+        blocks above the feature block) modulate their weights. Same function either way; "image"
+        is the export for the browser, where a per-channel Mul over a 128x128 map costs more than
+        the convolution after it, while the feature path keeps constant Conv weights so its
+        backward graph needs no weight gradients.
+        """
         B = ws.shape[0]
 
         def row(i: int) -> torch.Tensor:
             # slice, not index: exports Slice + Reshape instead of Gather
             return ws[:, i : i + 1, :].reshape(B, self.w_dim)
+
+        def mode(bi: int, torgb: bool) -> bool:
+            if fused == "image":
+                return torgb or bi > self.feature_block
+            return bool(fused)
 
         x = self.const if B == 1 else self.const.expand(B, -1, -1, -1)
         img = None
@@ -170,11 +190,11 @@ class Generator(nn.Module):
         for bi, blk in enumerate(self.blocks):
             if not blk.first:
                 x = up2(x)
-                x = blk.conv0(x, row(wi), fused)
+                x = blk.conv0(x, row(wi), mode(bi, False))
                 wi += 1
-            x = blk.conv1(x, row(wi), fused)
+            x = blk.conv1(x, row(wi), mode(bi, False))
             wi += 1
-            y = blk.torgb(x, row(wi), fused)
+            y = blk.torgb(x, row(wi), mode(bi, True))
             img = y if img is None else up2(img) + y
             if bi == self.feature_block:
                 feat = x

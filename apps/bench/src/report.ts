@@ -54,19 +54,21 @@ function mdIf(s: Summary | null): string {
   return s ? `${f(s.md)} / ${f(s.ssim, 3)}` : '–';
 }
 
-/** Sections other packages write: packages/<name>/bench/RESULTS.md and apps/demo/e2e/results.json. */
+/**
+ * Sections other workspaces write: packages/<name>/bench/RESULTS.md, apps/demo/bench/RESULTS.md
+ * (the page against Node) and apps/demo/e2e/results.json (the end-to-end test's own run).
+ */
 function otherSections(root: string): string[] {
   const out: string[] = [];
   const pkgs = join(root, 'packages');
-  if (existsSync(pkgs)) {
-    for (const name of readdirSync(pkgs).sort()) {
-      const file = join(pkgs, name, 'bench', 'RESULTS.md');
-      if (!existsSync(file)) continue;
-      const text = readFileSync(file, 'utf8').trim();
-      // Demote the package's headings by one level so they nest under ours.
-      const body = text.replace(/^(#+) /gm, (_m, h: string) => `${h}# `);
-      out.push(`### From \`${relative(root, file)}\`\n\n${body}\n`);
-    }
+  const files = existsSync(pkgs) ? readdirSync(pkgs).sort().map((name) => join(pkgs, name, 'bench', 'RESULTS.md')) : [];
+  files.push(join(root, 'apps', 'demo', 'bench', 'RESULTS.md'));
+  for (const file of files) {
+    if (!existsSync(file)) continue;
+    const text = readFileSync(file, 'utf8').trim();
+    // Demote the package's headings by one level so they nest under ours.
+    const body = text.replace(/^(#+) /gm, (_m, h: string) => `${h}# `);
+    out.push(`### From \`${relative(root, file)}\`\n\n${body}\n`);
   }
   const demo = join(root, 'apps', 'demo', 'e2e', 'results.json');
   if (existsSync(demo)) {
@@ -77,7 +79,7 @@ function otherSections(root: string): string[] {
     } catch (e) {
       rendered = `(could not read: ${(e as Error).message})`;
     }
-    out.push(`### From \`apps/demo/e2e/results.json\` (browser demo, end-to-end)\n\n${rendered}\n`);
+    out.push(`### From \`apps/demo/e2e/results.json\` (browser demo, the end-to-end test's drag; a few steps, possibly before the warm-up ends — the speed figures are the section above)\n\n${rendered}\n`);
   }
   return out;
 }

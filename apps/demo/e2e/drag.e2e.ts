@@ -9,61 +9,19 @@
  *   STABLEDRAG_E2E_BACKEND=gan|blobs  which backend to drag with (default: gan when
  *                                     dist/models/default/ exists, blobs otherwise)
  *   STABLEDRAG_E2E_NO_BUILD=1         reuse the test's last build (e2e/.out/dist/)
- *   STABLEDRAG_E2E_THREADS=n          WASM threads in the page (default 1, as bench:node; 0 = automatic)
+ *   STABLEDRAG_E2E_THREADS=n          WASM threads in the page (default 1; 0 = automatic)
  *   CHROMIUM=/path                    browser binary (default /usr/bin/chromium)
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { GaussianBlobBackend } from '@stabledrag/core/reference';
-import { chromium, type Page } from 'playwright-core';
-import { build } from 'vite';
+import {
+  appRoot, buildDemo, chromiumPath, distDir as dist, fail, imagePixels, launchBrowser, log, outDir, placePairs, readState, repoRoot, TIMEOUT_MS, waitFor,
+  type Point,
+} from './page-driver.js';
 import { serveStatic } from './static-server.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const appRoot = resolve(here, '..');
-const repoRoot = resolve(appRoot, '../..');
-// Its own build folder, so a `vite build` of the app running beside the test (turbo runs build and
-// test in parallel) cannot empty it mid-test.
-const dist = join(here, '.out', 'dist');
-const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const TIMEOUT_MS = Number(process.env.STABLEDRAG_E2E_TIMEOUT_MS ?? 150_000);
-
-interface Point {
-  x: number;
-  y: number;
-}
-
-interface PageState {
-  status: string;
-  step: number;
-  maxSteps: number;
-  points: Point[];
-  targets: Point[];
-  confidences: number[];
-  stopReason: string | null;
-  backendName: string | null;
-  provider: string | null;
-  threads: number;
-  imageSize: number;
-  method: string | null;
-  loadMs: number | null;
-  setupMs: number | null;
-  msPerStep: number[];
-  stepTimings: Record<string, number>[];
-  error: string | null;
-}
-
-function log(msg: string): void {
-  process.stdout.write(`[e2e] ${msg}\n`);
-}
-
-function fail(msg: string): never {
-  process.stderr.write(`[e2e] FAIL: ${msg}\n`);
-  process.exit(1);
-}
-
-/** The fixed drag of this test (and of the ms/step measurement): seed and pair per backend. */
+/** The fixed drag of this test: seed and pair per backend. */
 async function dragSpec(backend: 'gan' | 'blobs'): Promise<{ seed: number; handle: Point; target: Point; steps: number }> {
   // GAN: a 6-px drag on the face. The default model is retrained from time to time; with the
   // interim exports this pair converged for seeds 0–5 with both methods (16–52 steps), whereas
@@ -77,62 +35,26 @@ async function dragSpec(backend: 'gan' | 'blobs'): Promise<{ seed: number; handl
   return { seed, handle, target: { x: Math.min(63, handle.x + 10), y: handle.y }, steps: 200 };
 }
 
-async function readState(page: Page): Promise<PageState> {
-  return page.evaluate(() => JSON.parse(JSON.stringify(window.__stabledrag)) as PageState);
-}
-
-async function waitFor(page: Page, what: string, predicate: (s: PageState) => boolean, timeoutMs = TIMEOUT_MS): Promise<PageState> {
-  const t0 = Date.now();
-  for (;;) {
-    const s = await readState(page);
-    if (s.error) fail(`${what}: the page reports an error: ${s.error}`);
-    if (predicate(s)) return s;
-    if (Date.now() - t0 > timeoutMs) fail(`${what}: timed out after ${timeoutMs} ms (status ${s.status}, step ${s.step}).`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** A checksum of the generated image (the hidden native-size canvas, without overlays). */
-async function imagePixels(page: Page): Promise<number[]> {
-  return page.evaluate(() => {
-    const c = document.getElementById('image-native') as HTMLCanvasElement;
-    return Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data);
-  });
-}
-
-async function clickImagePoint(page: Page, p: Point, size: number): Promise<void> {
-  const box = await page.locator('#view').boundingBox();
-  if (!box) fail('the canvas is not visible');
-  await page.mouse.click(box.x + ((p.x + 0.5) / size) * box.width, box.y + ((p.y + 0.5) / size) * box.height);
-}
-
 async function main(): Promise<void> {
   if (!existsSync(chromiumPath)) {
     log(`SKIP: no browser at ${chromiumPath}. Install Debian's chromium (apt-get install chromium) or set CHROMIUM=/path to run this test.`);
     return;
   }
   const t0 = Date.now();
-  if (!process.env.STABLEDRAG_E2E_NO_BUILD || !existsSync(join(dist, 'index.html'))) {
-    log('building the demo…');
-    await build({ root: appRoot, configFile: join(appRoot, 'vite.config.ts'), logLevel: 'warn', build: { outDir: dist, emptyOutDir: true } });
-  }
+  await buildDemo();
   const envBackend = process.env.STABLEDRAG_E2E_BACKEND;
   const backend: 'gan' | 'blobs' =
     envBackend === 'gan' || envBackend === 'blobs' ? envBackend : existsSync(join(dist, 'models/default/model.json')) ? 'gan' : 'blobs';
   if (backend === 'blobs' && !envBackend) log('no models/default/ in the build: dragging with the reference blob backend.');
   const spec = await dragSpec(backend);
   const server = await serveStatic(dist);
-  const browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  const browser = await launchBrowser();
   const consoleLines: string[] = [];
   try {
     const page = await browser.newPage({ viewport: { width: 1180, height: 900 } });
     page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
     page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
-    // One WASM thread by default, like `bench:node`, so the two time the same amount of hardware.
+    // One WASM thread by default, as the speed benchmark's same-hardware comparison.
     const threads = `&threads=${process.env.STABLEDRAG_E2E_THREADS ?? 1}`;
     const url = `${server.url}?backend=${backend}&provider=wasm&seed=${spec.seed}&steps=${spec.steps}${threads}`;
     log(`opening ${url}`);
@@ -142,15 +64,7 @@ async function main(): Promise<void> {
     const size = ready.imageSize;
     const before = await imagePixels(page);
 
-    await clickImagePoint(page, spec.handle, size);
-    await clickImagePoint(page, spec.target, size);
-    const placed = await readState(page);
-    if (placed.targets.length !== 1) fail(`clicking placed ${placed.targets.length} pairs, expected 1.`);
-    const handle = placed.points[0]!;
-    const target = placed.targets[0]!;
-    if (Math.hypot(handle.x - spec.handle.x, handle.y - spec.handle.y) > 1 || Math.hypot(target.x - spec.target.x, target.y - spec.target.y) > 1) {
-      fail(`the clicks landed at ${JSON.stringify(handle)} → ${JSON.stringify(target)}, expected ${JSON.stringify(spec.handle)} → ${JSON.stringify(spec.target)}.`);
-    }
+    const [{ handle, target }] = (await placePairs(page, [spec], size)) as [{ handle: Point; target: Point }];
     log(`pair placed: (${handle.x}, ${handle.y}) → (${target.x}, ${target.y})`);
 
     const tStart = Date.now();
@@ -160,7 +74,6 @@ async function main(): Promise<void> {
     await page.waitForFunction(() => window.__stabledrag.step >= 4 || window.__stabledrag.status !== 'running', undefined, { polling: 'raf', timeout: TIMEOUT_MS });
     // Every run keeps its artefacts in e2e/.out/; a GAN run also refreshes the documented ones
     // (docs/images/demo.png for the README, e2e/results.json for BENCHMARKS.md).
-    const outDir = join(here, '.out');
     mkdirSync(outDir, { recursive: true });
     const shot = backend === 'gan' ? join(repoRoot, 'docs/images/demo.png') : join(outDir, `demo-${backend}.png`);
     mkdirSync(dirname(shot), { recursive: true });
@@ -209,7 +122,7 @@ async function main(): Promise<void> {
     };
     const json = `${JSON.stringify(results, null, 2)}\n`;
     writeFileSync(join(outDir, `results-${backend}.json`), json);
-    if (backend === 'gan') writeFileSync(join(here, 'results.json'), json);
+    if (backend === 'gan') writeFileSync(join(appRoot, 'e2e', 'results.json'), json);
     log(`drag: ${end.stopReason} after ${end.step} steps in ${dragWallMs} ms; ${results.msPerStep.median} ms/step (median), handle ${dist.toFixed(2)} px from target, ${changed} image bytes changed`);
 
     if (end.stopReason !== 'converged') fail(`the drag stopped with '${end.stopReason}' after ${end.step} steps, ${dist.toFixed(2)} px from its target.`);

@@ -29,6 +29,8 @@ interface PageState {
   msPerStep: number[];
   /** Per-step time split (ms): forward, track, supervise, backward, optimizer, total. */
   stepTimings: DragStepTimings[];
+  /** The worker's idle warm-up after a model load (see worker.ts). */
+  warmUp: { runs: number; of: number; ms: number; lastMs: number } | null;
   error: string | null;
 }
 
@@ -74,7 +76,7 @@ const editButtons = ['random-seed', 'reset-image', 'undo-point', 'reset-points',
 
 const state: PageState = {
   status: 'loading', step: 0, maxSteps: 0, points: [], targets: [], confidences: [], distances: [], stopReason: null,
-  backendName: null, provider: null, threads: 1, imageSize: 0, method: null, loadMs: null, setupMs: null, msPerStep: [], stepTimings: [], error: null,
+  backendName: null, provider: null, threads: 1, imageSize: 0, method: null, loadMs: null, setupMs: null, msPerStep: [], stepTimings: [], warmUp: null, error: null,
 };
 window.__stabledrag = state;
 
@@ -349,6 +351,13 @@ function load(): void {
   });
 }
 
+/** `?stop=px` overrides the convergence distance (the speed benchmark uses 0 to run every step). */
+function stopDistanceParam(): { stopDistance?: number } {
+  const raw = params.get('stop');
+  const d = raw === null ? Number.NaN : Number(raw);
+  return Number.isFinite(d) && d >= 0 ? { stopDistance: d } : {};
+}
+
 /** Model folder under models/: `?model=tiny` picks another one (default: default). */
 function modelName(): string {
   const m = params.get('model');
@@ -372,6 +381,7 @@ function onWorkerMessage(msg: WorkerResponse): void {
       state.threads = msg.threads;
       state.imageSize = msg.info.imageWidth;
       state.loadMs = msg.loadMs;
+      state.warmUp = null;
       $('backend-name').textContent = `${msg.info.name} (${msg.info.imageWidth}×${msg.info.imageHeight})`;
       $('provider').textContent = msg.provider === 'js' ? 'JavaScript' : msg.provider === 'webgpu' ? 'WebGPU' : 'WebAssembly';
       $('threads').textContent = msg.provider === 'wasm' ? `(${msg.threads} thread${msg.threads === 1 ? '' : 's'})` : '';
@@ -399,6 +409,16 @@ function onWorkerMessage(msg: WorkerResponse): void {
       redraw();
       return;
     }
+    case 'warm-up':
+      state.warmUp = { runs: msg.runs, of: msg.of, ms: msg.ms, lastMs: msg.lastMs };
+      // Only before the first drag: afterwards the line shows the drag's own timings.
+      if (state.msPerStep.length === 0) {
+        $('timing').textContent =
+          msg.runs < msg.of
+            ? `warming up the WebAssembly kernels (${msg.runs}/${msg.of}, last pass ${msg.lastMs.toFixed(0)} ms)`
+            : `warmed up: forward + backward ${msg.lastMs.toFixed(0)} ms`;
+      }
+      return;
     case 'started':
       state.method = msg.method;
       statusEl.textContent = `Running ${msg.method}…`;
@@ -539,7 +559,7 @@ function start(): void {
   live = pairs.map((p) => ({ ...p.handle }));
   progressBar.style.width = '0';
   setStatus('running', 'Starting the drag…');
-  send({ type: 'start', latent, pairs, mask: m ?? null, settings });
+  send({ type: 'start', latent, pairs, mask: m ?? null, settings, ...stopDistanceParam() });
 }
 
 function download(blob: Blob, name: string): void {

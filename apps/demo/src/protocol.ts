@@ -27,6 +27,11 @@ export type WorkerRequest =
       readonly pairs: readonly DragPair[];
       readonly mask: Mask | null;
       readonly settings: DragSettings;
+      /**
+       * Stop once every handle is this close to its target (px); absent = the session's default.
+       * The speed benchmark sets 0 so a drag runs exactly `maxSteps` steps.
+       */
+      readonly stopDistance?: number;
     }
   | { readonly type: 'stop' };
 
@@ -45,6 +50,8 @@ export type WorkerResponse =
   | { readonly type: 'sampled'; readonly seed: number; readonly latent: DragLatent; readonly image: RgbaImage }
   | { readonly type: 'rendered'; readonly image: RgbaImage }
   | { readonly type: 'started'; readonly method: string }
+  /** One idle warm-up pass (forward + backward) finished: `runs` of `of`, `ms` in all, `lastMs` for this one. */
+  | { readonly type: 'warm-up'; readonly runs: number; readonly of: number; readonly ms: number; readonly lastMs: number }
   | {
       readonly type: 'step';
       readonly step: number;

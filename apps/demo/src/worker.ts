@@ -1,5 +1,5 @@
 import { DragSession, StableDragError } from '@stabledrag/core';
-import type { DragBackend } from '@stabledrag/core';
+import type { DragBackend, DragLatent } from '@stabledrag/core';
 import { GaussianBlobBackend } from '@stabledrag/core/reference';
 import type { OrtUrls } from './gan-loader.js';
 import { createDemoMethod } from './methods.js';
@@ -19,6 +19,45 @@ const scope = self as unknown as WorkerScope;
 let backend: DragBackend | null = null;
 let abort: AbortController | null = null;
 let queue: Promise<void> = Promise.resolve();
+/** Requests received and not finished yet; the warm-up only runs while this is 0. */
+let pending = 0;
+
+/**
+ * Forward + backward passes run while the worker is idle after a model load. The browser first
+ * compiles WebAssembly with a fast baseline compiler and re-compiles hot functions with its
+ * optimising one over the next few dozen runs; without this, the first ~20 steps of the first drag
+ * run 2-4x slower than the rest. One pass at a time, and none while a request waits.
+ */
+const WARM_UP_PASSES = 30;
+let warm: { latent: DragLatent; runs: number; ms: number; scheduled: boolean } | null = null;
+
+function scheduleWarmUp(): void {
+  if (!warm || warm.scheduled || warm.runs >= WARM_UP_PASSES || pending > 0) return;
+  const w = warm;
+  w.scheduled = true;
+  queue = queue
+    .then(async () => {
+      w.scheduled = false;
+      if (warm !== w || !backend || pending > 0) return;
+      const t0 = performance.now();
+      const pass = await backend.forward(w.latent, { withVjp: true, withImage: true });
+      try {
+        await pass.vjp(new Float32Array(pass.features.data.length).fill(1e-3));
+      } finally {
+        pass.release();
+      }
+      const ms = performance.now() - t0;
+      w.runs++;
+      w.ms += ms;
+      post({ type: 'warm-up', runs: w.runs, of: WARM_UP_PASSES, ms: w.ms, lastMs: ms });
+      await yieldToEventLoop();
+      scheduleWarmUp();
+    })
+    // A failing warm-up is not reported: the first drag runs the same passes and reports the error.
+    .catch(() => {
+      if (warm === w) warm = null;
+    });
+}
 
 const yieldChannel = new MessageChannel();
 /**
@@ -102,6 +141,7 @@ async function handle(req: WorkerRequest): Promise<void> {
     case 'load': {
       const t0 = performance.now();
       try {
+        warm = null;
         await backend?.dispose();
         backend = null;
         if (req.backend === 'blobs') {
@@ -110,6 +150,7 @@ async function handle(req: WorkerRequest): Promise<void> {
         } else {
           const loaded = await loadGan(req.modelUrl, req.ortWasmUrls, req.provider, req.threads);
           backend = loaded.backend;
+          warm = { latent: await backend.createLatent({ type: 'seed', seed: 0 }), runs: 0, ms: 0, scheduled: false };
           post({
             type: 'loaded', info: backend.info, provider: loaded.provider, loadMs: performance.now() - t0, threads: loaded.threads,
             ...(loaded.note ? { note: loaded.note } : {}),
@@ -159,6 +200,7 @@ async function handle(req: WorkerRequest): Promise<void> {
           maxSteps: req.settings.maxSteps,
           learningRate: req.settings.learningRate,
           withImages: true,
+          ...(req.stopDistance !== undefined ? { stopDistance: req.stopDistance } : {}),
         });
         post({ type: 'started', method: method.label });
         const result = await session.run({
@@ -201,7 +243,12 @@ scope.onmessage = (event) => {
     return;
   }
   // handle() reports its own errors; the catch only keeps one unexpected throw from stalling the queue.
+  pending++;
   queue = queue
     .then(() => handle(req))
-    .catch((error: unknown) => post({ type: 'error', stage: req.type === 'load' ? 'load' : 'drag', message: describe(error) }));
+    .catch((error: unknown) => post({ type: 'error', stage: req.type === 'load' ? 'load' : 'drag', message: describe(error) }))
+    .finally(() => {
+      pending--;
+      scheduleWarmUp();
+    });
 };
