@@ -2,6 +2,7 @@ import { analyzeGraph, type GraphAnalysis, type TensorInfo } from './analysis';
 import { describeNode } from './attributes';
 import { GradBuilder } from './grad-builder';
 import { onnxOpset, type OnnxGraph, type OnnxModel, type OnnxNode, type ValueInfo } from './model';
+import { planRematerialization } from './rematerialize';
 import { isFloatType, type Tensor } from './tensor';
 import { differentiableInputs, nonDifferentiableOps, vjpRules, type RuleContext } from './vjp-rules';
 
@@ -22,6 +23,12 @@ export interface VjpOptions {
   inputShapes?: Record<string, readonly number[]>;
   /** Suffix of cotangent input and gradient output names. Default `'_grad'`. */
   gradSuffix?: string;
+  /**
+   * Split mode: let the backward recompute residuals made by cheap ops (elementwise, views,
+   * Resize) from fewer bytes of other residuals, so the forward hands over less
+   * (see `planRematerialization`). Default true.
+   */
+  rematerialize?: boolean;
 }
 
 /** Describes the inputs and outputs of a generated model. Names are exact graph I/O names. */
@@ -175,17 +182,21 @@ export function buildVjp(model: OnnxModel, options: VjpOptions): VjpResult {
   }
 
   // Forward tensors the backward nodes read.
-  const produced = new Set<string>([...b.nodes.flatMap((n) => n.outputs), ...b.constants.keys(), ...Object.values(cotangents)]);
-  const referenced: string[] = [];
-  const seen = new Set<string>();
-  for (const n of b.nodes) {
-    for (const x of n.inputs) {
-      if (x && !produced.has(x) && !seen.has(x)) {
-        seen.add(x);
-        referenced.push(x);
+  const readBy = (nodes: readonly OnnxNode[]): string[] => {
+    const produced = new Set<string>([...nodes.flatMap((n) => n.outputs), ...b.constants.keys(), ...Object.values(cotangents)]);
+    const out: string[] = [];
+    const seen = new Set<string>();
+    for (const n of nodes) {
+      for (const x of n.inputs) {
+        if (x && !produced.has(x) && !seen.has(x)) {
+          seen.add(x);
+          out.push(x);
+        }
       }
     }
-  }
+    return out;
+  };
+  const referenced = readBy(b.nodes);
   const graphInputNames = new Set(graph.inputs.map((v) => v.name));
   const vi = (name: string): ValueInfo => ({ name, dtype: info(name).dtype, shape: [...info(name).shape] });
   const cotangentVIs = options.of.map((o) => ({ name: cotangents[o] as string, dtype: info(o).dtype, shape: [...info(o).shape] }));
@@ -222,8 +233,18 @@ export function buildVjp(model: OnnxModel, options: VjpOptions): VjpResult {
     };
   }
 
-  const residuals = referenced.filter((r) => !an.constants.has(r) && !graphInputNames.has(r));
-  const backInputs = referenced.filter((r) => graphInputNames.has(r));
+  let backNodes = b.nodes;
+  let backReads = referenced;
+  if (options.rematerialize ?? true) {
+    const saved = referenced.filter((r) => !an.constants.has(r) && !graphInputNames.has(r));
+    const recomputed = planRematerialization(an, saved, new Set([...graphInputNames, ...options.of, ...keep]));
+    if (recomputed.length > 0) {
+      backNodes = [...recomputed, ...b.nodes];
+      backReads = readBy(backNodes);
+    }
+  }
+  const residuals = backReads.filter((r) => !an.constants.has(r) && !graphInputNames.has(r));
+  const backInputs = backReads.filter((r) => graphInputNames.has(r));
   const fwdOuts = [...options.of, ...keep, ...residuals.filter((r) => !options.of.includes(r) && !keep.includes(r))];
   const fwdNodes = forwardSubgraph(an, fwdOuts);
   const fwdInit = new Map<string, Tensor>();
@@ -237,10 +258,10 @@ export function buildVjp(model: OnnxModel, options: VjpOptions): VjpResult {
     valueInfo: [],
   };
   const bwdInit = new Map<string, Tensor>();
-  for (const n of b.nodes) for (const x of n.inputs) addConst(an, b, x, bwdInit);
+  for (const n of backNodes) for (const x of n.inputs) addConst(an, b, x, bwdInit);
   const bg: OnnxGraph = {
     name: `${graph.name}_backward`,
-    nodes: b.nodes,
+    nodes: backNodes,
     inputs: [...backInputs.map(vi), ...residuals.map(vi), ...cotangentVIs],
     outputs: gradientVIs,
     initializers: bwdInit,
