@@ -16,7 +16,7 @@ export type WorkerRequest =
       readonly modelUrl: string;
       /** Absolute URLs of onnxruntime-web's .wasm files: CPU-only build and JSEP (WebGPU) build. */
       readonly ortWasmUrls: { readonly wasm: string; readonly jsep: string };
-      /** WASM threads; 0 = automatic (up to 4 when the page is cross-origin isolated, else 1). */
+      /** WASM threads; 0 = automatic (cores − 1, at most 4, when the page is cross-origin isolated; else 1). */
       readonly threads: number;
     }
   | { readonly type: 'sample'; readonly seed: number }

@@ -113,7 +113,9 @@ async function loadGan(
   provider: ProviderChoice,
   wantThreads: number,
 ): Promise<{ backend: DragBackend; provider: string; note?: string; threads: number }> {
-  const auto = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+  // One core stays with the browser (page, compositor): on a 2-core machine a second WASM thread
+  // made steps slower (apps/demo/bench/RESULTS.md). Threads need cross-origin isolation.
+  const auto = self.crossOriginIsolated ? Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 1) - 1)) : 1;
   const threads = wantThreads > 0 && self.crossOriginIsolated ? wantThreads : auto;
   // Loaded on demand: the reference backend needs neither ONNX Runtime nor the autograd.
   const { loadGanBackendWith } = await import('./gan-loader.js');
