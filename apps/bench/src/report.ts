@@ -79,7 +79,7 @@ function otherSections(root: string): string[] {
     } catch (e) {
       rendered = `(could not read: ${(e as Error).message})`;
     }
-    out.push(`### From \`apps/demo/e2e/results.json\` (browser demo, the end-to-end test's drag; a few steps, possibly before the warm-up ends — the speed figures are the section above)\n\n${rendered}\n`);
+    out.push(`### From \`apps/demo/e2e/results.json\` (browser demo, the end-to-end test's drag: a few steps — the speed figures are the section above)\n\n${rendered}\n`);
   }
   return out;
 }
