@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { GaussianBlobBackend } from '@stabledrag/core/reference';
 import {
-  appRoot, buildDemo, chromiumPath, distDir as dist, fail, imagePixels, launchBrowser, log, outDir, placePairs, readState, repoRoot, TIMEOUT_MS, waitFor,
+  appRoot, buildDemo, chromiumPath, distDir as dist, fail, imagePixels, launchBrowser, log, outDir, placePairs, readState, readyAndWarm, repoRoot, TIMEOUT_MS, waitFor,
   type Point,
 } from './page-driver.js';
 import { serveStatic } from './static-server.js';
@@ -60,11 +60,7 @@ async function main(): Promise<void> {
     log(`opening ${url}`);
     await page.goto(url);
     // Wait for the worker's idle warm-up too (GAN only), as a person placing points would.
-    const ready = await waitFor(
-      page,
-      'loading the model and warming up',
-      (s) => s.status === 'ready' && (backend !== 'gan' || (s.warmUp !== null && s.warmUp.runs >= s.warmUp.of)),
-    );
+    const ready = await waitFor(page, 'loading the model and warming up', (s) => readyAndWarm(s, backend === 'gan'));
     log(`loaded ${ready.backendName} on ${ready.provider} (${ready.threads} thread(s)) in ${ready.loadMs?.toFixed(0)} ms`);
     const size = ready.imageSize;
     const before = await imagePixels(page);
@@ -116,8 +112,8 @@ async function main(): Promise<void> {
       setupMs: Math.round(end.setupMs ?? 0),
       msPerStep: { mean: Number(mean.toFixed(2)), median: Number(median.toFixed(2)), min: Number((sorted[0] ?? 0).toFixed(2)), max: Number((sorted[sorted.length - 1] ?? 0).toFixed(2)) },
       medianMsByPart: Object.fromEntries(
-        ['forward', 'track', 'supervise', 'backward', 'optimizer'].map((k) => {
-          const v = end.stepTimings.map((t) => t[k] ?? 0).sort((a, b) => a - b);
+        (['forward', 'track', 'supervise', 'backward', 'optimizer'] as const).map((k) => {
+          const v = end.stepTimings.map((t) => t[k]).sort((a, b) => a - b);
           return [k, Number((v[Math.floor(v.length / 2)] ?? 0).toFixed(2))];
         }),
       ),

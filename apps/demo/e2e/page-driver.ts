@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
+import type { PageState } from '../src/page-state.js';
 
 /**
  * What the e2e test and the speed benchmark share: building the demo into its own folder,
@@ -25,27 +26,7 @@ export interface Point {
   y: number;
 }
 
-/** The subset of `window.__stabledrag` the scripts read. */
-export interface PageState {
-  status: string;
-  step: number;
-  maxSteps: number;
-  points: Point[];
-  targets: Point[];
-  confidences: number[];
-  stopReason: string | null;
-  backendName: string | null;
-  provider: string | null;
-  threads: number;
-  imageSize: number;
-  method: string | null;
-  loadMs: number | null;
-  setupMs: number | null;
-  msPerStep: number[];
-  stepTimings: Record<string, number>[];
-  warmUp: { runs: number; of: number; ms: number; lastMs: number } | null;
-  error: string | null;
-}
+export type { PageState } from '../src/page-state.js';
 
 export function log(msg: string): void {
   process.stdout.write(`[e2e] ${msg}\n`);
@@ -86,6 +67,11 @@ export async function waitFor(page: Page, what: string, predicate: (s: PageState
     if (Date.now() - t0 > timeoutMs) fail(`${what}: timed out after ${timeoutMs} ms (status ${s.status}, step ${s.step}).`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** The model is loaded and the worker's idle warm-up (GAN backends only) has finished. */
+export function readyAndWarm(s: PageState, gan = true): boolean {
+  return s.status === 'ready' && (!gan || (s.warmUp !== null && s.warmUp.runs >= s.warmUp.of));
 }
 
 /** The generated image's pixels (the hidden native-size canvas, without overlays). */

@@ -24,8 +24,9 @@ import { loadGanBackend as loadGanBackendWeb } from '@stabledrag/backends-gan/we
 import * as ortWeb from 'onnxruntime-web';
 import { createDemoMethod } from '../src/methods.js';
 import { defaultSettings } from '../src/settings.js';
+import { forwardBackward, WARM_UP_PASSES } from '../src/warm-up.js';
 import type { Browser } from 'playwright-core';
-import { appRoot, buildDemo, chromiumPath, distDir, launchBrowser, log, median, placePairs, repoRoot, waitFor } from './page-driver.js';
+import { appRoot, buildDemo, chromiumPath, distDir, launchBrowser, log, median, placePairs, readyAndWarm, repoRoot, waitFor } from './page-driver.js';
 import { serveStatic } from './static-server.js';
 
 const STEPS = Number(process.env.STEPS ?? 60);
@@ -34,12 +35,6 @@ const modelDir = process.env.STABLEDRAG_MODELS_DIR ? join(process.env.STABLEDRAG
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 /** Steps left out of the "warm" median: JIT tiers (V8's and WASM's) and ORT's first runs. */
 const WARMUP = 5;
-/**
- * Forward + backward passes before the drag, in every runtime: the page's worker runs 30 while
- * idle after loading (worker.ts) and the benchmark waits for them, as a person placing points
- * would; the Node runs do the same number first.
- */
-const WARM_UP_PASSES = 30;
 const PARTS = ['forward', 'track', 'supervise', 'backward', 'optimizer'] as const;
 
 interface Preset {
@@ -81,13 +76,10 @@ function summarise(where: string, runtime: string, threads: number | string, loa
   };
 }
 
+/** The worker's idle warm-up, done the same way before a Node run (the page's is waited for, as a person placing points would). */
 async function warmUp(backend: DragBackend): Promise<void> {
   const latent = await backend.createLatent({ type: 'seed', seed: 0 });
-  for (let i = 0; i < WARM_UP_PASSES; i++) {
-    const pass = await backend.forward(latent, { withVjp: true, withImage: true });
-    await pass.vjp(new Float32Array(pass.features.data.length).fill(1e-3));
-    pass.release();
-  }
+  for (let i = 0; i < WARM_UP_PASSES; i++) await forwardBackward(backend, latent, true);
 }
 
 async function timeNode(runtime: string, threads: number | string, backend: DragBackend, loadMs: number): Promise<Row> {
@@ -132,13 +124,13 @@ async function timePage(host: PageHost, threads: number): Promise<Row> {
   const page = await host.browser.newPage({ viewport: { width: 1180, height: 900 } });
   try {
     await page.goto(`${host.url}?backend=gan&provider=wasm&seed=${preset.seed}&steps=${STEPS}&stop=0&threads=${threads}`);
-    const ready = await waitFor(page, 'loading the model and warming up', (s) => s.status === 'ready' && s.warmUp !== null && s.warmUp.runs >= s.warmUp.of);
+    const ready = await waitFor(page, 'loading the model and warming up', (s) => readyAndWarm(s));
     await placePairs(page, pairs, ready.imageSize);
     const t0 = Date.now();
     await page.click('#start');
     const end = await waitFor(page, 'the drag finishing', (s) => s.status === 'done', 600_000);
     const wall = Date.now() - t0;
-    const row = summarise('Chromium page', "onnxruntime-web (WASM) in the demo's worker", end.threads, end.loadMs ?? 0, end.setupMs ?? 0, end.stepTimings as unknown as DragStepTimings[]);
+    const row = summarise('Chromium page', "onnxruntime-web (WASM) in the demo's worker", end.threads, end.loadMs ?? 0, end.setupMs ?? 0, end.stepTimings);
     row.wallPerStep = round((wall - (end.setupMs ?? 0)) / Math.max(1, end.step));
     log(`page, ${end.threads} thread(s): ${row.medianWarm} ms/step (warm median), ${row.steps} steps, ${row.wallPerStep} ms/step wall`);
     return row;

@@ -1,44 +1,12 @@
-import type { BackendInfo, DragLatent, DragStepTimings, DragStopReason, Point, RgbaImage } from '@stabledrag/core';
+import type { BackendInfo, DragLatent, Point, RgbaImage } from '@stabledrag/core';
 import ortJsepWasmPath from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
 import ortWasmPath from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import { MaskState, PointState, canvasToImage, imageToCanvas } from './edit-state.js';
 import { encodeGif } from './gif-encoder.js';
 import type { BackendChoice, ProviderChoice, WorkerRequest, WorkerResponse } from './protocol.js';
+import type { PageState, Status } from './page-state.js';
 import { parseSession, serializeSession } from './session-file.js';
 import { defaultSettings, validateSettings, type DragSettings, type MethodName } from './settings.js';
-
-type Status = 'loading' | 'ready' | 'sampling' | 'running' | 'stopping' | 'done' | 'error';
-
-/** What tests (and curious people in the console) can read: `window.__stabledrag`. */
-interface PageState {
-  status: Status;
-  step: number;
-  maxSteps: number;
-  points: Point[];
-  targets: Point[];
-  confidences: number[];
-  distances: number[];
-  stopReason: DragStopReason | null;
-  backendName: string | null;
-  provider: string | null;
-  threads: number;
-  imageSize: number;
-  method: string | null;
-  loadMs: number | null;
-  setupMs: number | null;
-  msPerStep: number[];
-  /** Per-step time split (ms): forward, track, supervise, backward, optimizer, total. */
-  stepTimings: DragStepTimings[];
-  /** The worker's idle warm-up after a model load (see worker.ts). */
-  warmUp: { runs: number; of: number; ms: number; lastMs: number } | null;
-  error: string | null;
-}
-
-declare global {
-  interface Window {
-    __stabledrag: PageState;
-  }
-}
 
 const $ = <T extends HTMLElement>(id: string): T => {
   const el = document.getElementById(id);

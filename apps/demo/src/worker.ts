@@ -4,6 +4,7 @@ import { GaussianBlobBackend } from '@stabledrag/core/reference';
 import type { OrtUrls } from './gan-loader.js';
 import { createDemoMethod } from './methods.js';
 import type { ProviderChoice, WorkerRequest, WorkerResponse } from './protocol.js';
+import { forwardBackward, WARM_UP_PASSES } from './warm-up.js';
 
 /**
  * The drag runs here, off the main thread: this worker owns the backend (ONNX sessions or the
@@ -23,12 +24,9 @@ let queue: Promise<void> = Promise.resolve();
 let pending = 0;
 
 /**
- * Forward + backward passes run while the worker is idle after a model load. The browser first
- * compiles WebAssembly with a fast baseline compiler and re-compiles hot functions with its
- * optimising one over the next few dozen runs; without this, the first ~20 steps of the first drag
- * run 2-4x slower than the rest. One pass at a time, and none while a request waits.
+ * The idle warm-up (warm-up.ts): without it the first ~20 steps of the first drag run 2-4x slower
+ * than the rest. One pass at a time, and none while a request waits.
  */
-const WARM_UP_PASSES = 30;
 let warm: { latent: DragLatent; runs: number; ms: number; scheduled: boolean } | null = null;
 
 function scheduleWarmUp(): void {
@@ -40,12 +38,7 @@ function scheduleWarmUp(): void {
       w.scheduled = false;
       if (warm !== w || !backend || pending > 0) return;
       const t0 = performance.now();
-      const pass = await backend.forward(w.latent, { withVjp: true, withImage: true });
-      try {
-        await pass.vjp(new Float32Array(pass.features.data.length).fill(1e-3));
-      } finally {
-        pass.release();
-      }
+      await forwardBackward(backend, w.latent, true);
       const ms = performance.now() - t0;
       w.runs++;
       w.ms += ms;
@@ -97,13 +90,8 @@ async function hasWebGpuAdapter(): Promise<boolean> {
  */
 async function smokeTest(b: DragBackend): Promise<void> {
   const latent = await b.createLatent({ type: 'seed', seed: 0 });
-  const pass = await b.forward(latent, { withVjp: true });
-  try {
-    const grad = await pass.vjp(new Float32Array(pass.features.data.length).fill(1e-3));
-    if (!grad.every(Number.isFinite)) throw new Error('the gradient has non-finite values');
-  } finally {
-    pass.release();
-  }
+  const grad = await forwardBackward(b, latent, false);
+  if (!grad.every(Number.isFinite)) throw new Error('the gradient has non-finite values');
   await b.render(latent);
 }
 
