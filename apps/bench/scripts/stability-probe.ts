@@ -52,7 +52,7 @@ function outsideFidelity(a: Float32Array, b: Float32Array, size: number, pts: Po
   return 1 - sum / n;
 }
 
-const settings: { label: string; method: 'stabledrag' | 'draggan'; normalisation?: 'magnitude' | 'cosine' | 'none'; lr?: number; lambda?: number; tau?: number }[] = JSON.parse(arg('settings', JSON.stringify([
+const settings: { label: string; method: 'stabledrag' | 'draggan'; normalisation?: 'gated' | 'magnitude' | 'cosine' | 'none'; lr?: number; lambda?: number; tau?: number }[] = JSON.parse(arg('settings', JSON.stringify([
   { label: 'draggan', method: 'draggan' },
   { label: 'stable none', method: 'stabledrag', normalisation: 'none' },
   { label: 'stable magnitude', method: 'stabledrag', normalisation: 'magnitude' },
@@ -66,7 +66,7 @@ for (const drag of DRAGS) {
   const latent = await backend.createLatent({ type: 'seed', seed: drag.seed });
   const original = toFloat(await backend.render(latent));
   for (const s of settings) {
-    const m = createMethod(s.method, { r1, r2, ...(s.normalisation ? { normalisation: s.normalisation } : {}), ...(s.lambda !== undefined ? { lambda: s.lambda } : {}), ...(s.tau !== undefined ? { tau: s.tau } : {}) });
+    const m = createMethod(s.method, { r1, r2, ...(s.normalisation ? { normalisation: s.normalisation as 'gated' } : {}), ...(s.lambda !== undefined ? { lambda: s.lambda } : {}), ...(s.tau !== undefined ? { tau: s.tau } : {}) });
     backend.rms = [];
     const session = new DragSession({ backend, tracker: m.tracker, supervisor: m.supervisor, latent, pairs: drag.pairs, maxSteps: steps, ...(s.lr ? { learningRate: s.lr } : {}) });
     const res = await session.run();

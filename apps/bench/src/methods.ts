@@ -14,7 +14,7 @@ export interface MethodSpec {
   readonly discriminative?: boolean;
   readonly confident?: boolean;
   /** How the discriminative tracker bounds its filter response (tracker default when absent). */
-  readonly normalisation?: 'magnitude' | 'cosine' | 'none';
+  readonly normalisation?: 'gated' | 'magnitude' | 'cosine' | 'none';
 }
 
 /** Table 2 of the paper: the baseline, the two ablations, the full method. */
@@ -58,7 +58,7 @@ export type MethodFactory = (spec: MethodSpec, resolution: number) => BuiltMetho
 interface CliMethods {
   createMethod(
     name: 'draggan' | 'stabledrag',
-    settings: { r1: number; r2: number; lambda?: number; tau?: number; discriminative?: boolean; confident?: boolean; normalisation?: 'magnitude' | 'cosine' | 'none' },
+    settings: { r1: number; r2: number; lambda?: number; tau?: number; discriminative?: boolean; confident?: boolean; normalisation?: 'gated' | 'magnitude' | 'cosine' | 'none' },
   ): { label: string; tracker: PointTracker; supervisor: MotionSupervisor };
   defaultRadii(resolution: number): { r1: number; r2: number };
 }

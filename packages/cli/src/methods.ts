@@ -21,7 +21,7 @@ export interface MethodSettings {
   readonly discriminative?: boolean;
   /** StableDrag ablation: false → plain motion supervision (Eq. 1) at every step. Default true. */
   readonly confident?: boolean;
-  /** How the discriminative tracker bounds its filter response (default 'magnitude'; 'none' = unbounded). */
+  /** How the discriminative tracker bounds its filter response (default 'gated'; 'none' = unbounded). */
   readonly normalisation?: ResponseNormalisation;
 }
 

@@ -23,7 +23,6 @@ function scene(seed: number): SyntheticScene {
   return new SyntheticScene({ channels: 32, size: 40, scale: 2, period: 8, identityAmplitude: 0.35 }, mulberry32(seed));
 }
 const quiet = { jitter: 0, white: 0 };
-const MODE = (process.env.TRACK_MODE ?? 'gated') as 'gated' | 'magnitude';
 
 describe('normaliseResponse', () => {
   it('is the raw response for "none", clamps to [0, 1] and calibrates by the template response otherwise', () => {
@@ -45,7 +44,7 @@ describe('bounded confidence (issue #12)', () => {
     const s = scene(7);
     const F0 = s.render({ x: 0, y: 0 }, quiet, mulberry32(1));
     const p = { x: 39, y: 40 };
-    const t = new DiscriminativeTracker({ normalisation: MODE });
+    const t = new DiscriminativeTracker();
     t.init(F0, [p]);
     expect(t.track(F0, [p])[0]!.confidence).toBeCloseTo(1, 6);
     for (const factor of [0.2, 3, 50]) {
@@ -59,7 +58,7 @@ describe('bounded confidence (issue #12)', () => {
     const s = scene(8);
     const F0 = s.render({ x: 0, y: 0 }, quiet, mulberry32(1));
     const p = { x: 39, y: 40 };
-    const t = new DiscriminativeTracker({ normalisation: MODE });
+    const t = new DiscriminativeTracker();
     t.init(F0, [p]);
     // Unrelated content in the whole window: about the background level e^-1, not a match.
     const other = scene(99).render({ x: 0, y: 0 }, quiet, mulberry32(2));
@@ -81,7 +80,7 @@ describe('bounded confidence (issue #12)', () => {
       const p0 = { x: 39, y: 40 };
       const blob = { x: 45, y: 40 };
       const F0 = s.render({ x: 0, y: 0 }, quiet, rand);
-      const bounded = new DiscriminativeTracker({ normalisation: MODE });
+      const bounded = new DiscriminativeTracker();
       const raw = new DiscriminativeTracker({ normalisation: 'none' });
       bounded.init(F0, [p0]);
       raw.init(F0, [p0]);
@@ -106,7 +105,7 @@ describe('bounded confidence (issue #12)', () => {
     const F0 = scene(9).render({ x: 0, y: 0 }, quiet, mulberry32(1));
     const p = { x: 39, y: 40 };
     const raw = new DiscriminativeTracker({ normalisation: 'none' });
-    const bounded = new DiscriminativeTracker({ normalisation: MODE });
+    const bounded = new DiscriminativeTracker();
     raw.init(F0, [p]);
     bounded.init(F0, [p]);
     const F = inflate(F0, p, 20);

@@ -17,7 +17,7 @@ export interface ScoreMap {
 
 /**
  * How the filter response ⟨F(q), z_i⟩ of Eq. 2 is bounded (see the README's "Confidence").
- * - 'gated': clamp(⟨F(q), z_i⟩ / ⟨f_i, z_i⟩, 0, 1) · exp(−‖F(q) − f_i‖₁ / ν_i): the filter's vote only
+ * - 'gated' (default): clamp(⟨F(q), z_i⟩ / ⟨f_i, z_i⟩, 0, 1) · exp(−‖F(q) − f_i‖₁ / ν_i): the filter's vote only
  *   counts as far as F(q) still resembles the template, so S ≤ exp(−‖F(q) − f_i‖₁ / ν_i) and s_i falls
  *   to ≈ e^{-1} once only background is left in the window.
  * - 'magnitude': ⟨F(q), z_i⟩ · min(1, ‖f_i‖² / ‖F(q)‖²), clamped to [0, 1]. Features that
