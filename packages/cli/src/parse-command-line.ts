@@ -27,7 +27,8 @@ export function joinNegativeValues(argv: readonly string[], options: Options): s
     }
     const next = argv[i + 1];
     if (next !== undefined && takesValue(arg) && NEGATIVE_VALUE.test(next)) {
-      out.push(`${arg}=${next}`);
+      // "--steps=-5"; a short option takes its value glued on: "-o-5".
+      out.push(arg.startsWith('--') ? `${arg}=${next}` : `${arg}${next}`);
       i++;
     } else {
       out.push(arg);
