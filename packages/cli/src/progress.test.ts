@@ -7,7 +7,7 @@ function event(step: number, converged: boolean, maxSteps = 300): DragStepEvent 
   const zero = { forward: 1, track: 1, supervise: 1, backward: 1, optimizer: 1, total: 5 };
   return {
     step, maxSteps, converged, points: [{ x: 1, y: 1 }], targets: [{ x: 1, y: 2 }], confidences: [0.9], distances: [1],
-    loss: converged ? 0 : 1, branches: [converged ? 'none' : 'motion'], timings: zero,
+    loss: converged ? 0 : 1, branches: [converged ? 'none' : 'motion'], timings: zero, featureRmsRatio: 1,
   };
 }
 

@@ -22,6 +22,7 @@ export { bilinearTaps, sampleBilinear, scatterBilinear, toFeatureCoord, toImageC
 export { Adam } from './adam.js';
 export type { AdamOptions } from './adam.js';
 export { DragSession } from './drag-session.js';
+export { DivergenceGuard, featureRms, DEFAULT_FEATURE_RMS_LIMIT } from './divergence-guard.js';
 export type {
   DragSessionOptions,
   DragStepEvent,

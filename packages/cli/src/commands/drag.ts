@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { DragSession, defaultStopDistance, validatePairs } from '@stabledrag/core';
+import { DEFAULT_FEATURE_RMS_LIMIT, DragSession, defaultStopDistance, validatePairs } from '@stabledrag/core';
 import type { DragPair, DragResult, DragStepEvent, Mask, RgbaImage } from '@stabledrag/core';
 import { checkOutputs, writeFileAtomic } from '../atomic-write.js';
 import type { OutputCheck } from '../atomic-write.js';
@@ -212,6 +212,8 @@ export interface DragReport {
   readonly points: readonly [number, number][];
   readonly distances: readonly number[];
   readonly converged: boolean;
+  /** After stopReason 'diverged': how many updates the kept (best) latent has; else `steps`. */
+  readonly bestStep: number;
   readonly timings: {
     readonly setupMs: number;
     readonly totalMs: number;
@@ -224,6 +226,7 @@ export interface DragReport {
     confidences: number[];
     branches: string[];
     loss: number;
+    featureRmsRatio: number;
     timings: DragStepEvent['timings'];
   }[];
   readonly outputs: Record<string, string>;
@@ -446,12 +449,13 @@ async function dragWithModel(
   const stepsWithUpdate = result.history.filter((h) => !h.converged);
   const meanOf = (k: keyof DragStepEvent['timings']): number =>
     round(stepsWithUpdate.length === 0 ? 0 : stepsWithUpdate.reduce((a, h) => a + h.timings[k], 0) / stepsWithUpdate.length);
-  const verdict =
-    result.stopReason === 'converged'
-      ? `converged in ${result.steps} steps`
-      : result.stopReason === 'aborted'
-        ? `interrupted after ${result.steps} steps`
-        : `stopped at the step limit (${result.steps})`;
+  const verdict = describeStop(result, settings.tau);
+  if (result.stopReason === 'diverged') {
+    log(
+      `warning: the drag left the generator's range after ${result.steps} steps (its features grew past ${DEFAULT_FEATURE_RMS_LIMIT}× their size at the start); ` +
+        `the outputs hold the latent after ${result.bestStep} steps, the best seen before. Try a lower --lr (now ${settings.lr}) or a shorter drag.`,
+    );
+  }
   log(
     `${verdict}; handle distances ${distances.map((d) => d.toFixed(1)).join(', ')} px; ${(totalMs / 1000).toFixed(1)} s.${
       Object.keys(written).length ? ` Wrote ${Object.values(written).join(', ')}.` : ''
@@ -474,6 +478,7 @@ async function dragWithModel(
       points: result.points.map(xy),
       distances: distances.map((d) => round(d)),
       converged: last?.converged ?? false,
+      bestStep: result.bestStep,
       timings: {
         setupMs: round(result.setupMs),
         totalMs: round(totalMs),
@@ -493,11 +498,29 @@ async function dragWithModel(
         confidences: h.confidences.map((c) => round(c, 4)),
         branches: [...h.branches],
         loss: h.loss,
+        featureRmsRatio: round(h.featureRmsRatio, 4),
         timings: Object.fromEntries(Object.entries(h.timings).map(([k, v]) => [k, round(v)])) as unknown as DragStepEvent['timings'],
       })),
       outputs: written,
     };
     ctx.stdout.write(`${toJson(report)}\n`);
   }
-  return result.stopReason === 'aborted' ? ExitCode.INTERRUPTED : ExitCode.OK;
+  return result.stopReason === 'aborted' ? ExitCode.INTERRUPTED : result.stopReason === 'diverged' ? ExitCode.DIVERGED : ExitCode.OK;
+}
+
+/**
+ * The one-line verdict. "converged" only when every handle is at its target *and* its confidence
+ * is above τ·s_1 (Eq. 5's threshold): a tracker can put a handle on its target while the content
+ * has not followed, and that is said instead.
+ */
+export function describeStop(result: Pick<DragResult, 'stopReason' | 'steps' | 'history' | 'bestStep'>, tau: number): string {
+  if (result.stopReason === 'aborted') return `interrupted after ${result.steps} steps`;
+  if (result.stopReason === 'diverged') return `diverged after ${result.steps} steps (kept step ${result.bestStep})`;
+  if (result.stopReason === 'max-steps') return `stopped at the step limit (${result.steps})`;
+  const s1 = result.history[0]?.confidences ?? [];
+  const last = result.history.at(-1)?.confidences ?? [];
+  const low = last.map((c, i) => ({ c, i, s1: s1[i] ?? 0 })).filter((x) => x.c < tau * x.s1);
+  if (low.length === 0) return `converged in ${result.steps} steps`;
+  const which = low.map((x) => `handle ${x.i + 1} ${x.c.toFixed(2)} < ${(tau * x.s1).toFixed(2)}`).join(', ');
+  return `reached the targets in ${result.steps} steps, but with low confidence (${which}: τ·s_1, τ = ${tau}); the content may not have followed`;
 }
