@@ -1,6 +1,5 @@
 import { readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { DEFAULT_FEATURE_RMS_LIMIT, DragSession, defaultStopDistance, validatePairs } from '@stabledrag/core';
 import type { DragPair, DragResult, DragStepEvent, Mask, RgbaImage } from '@stabledrag/core';
 import { checkOutputs, writeFileAtomic } from '../atomic-write.js';
@@ -9,12 +8,14 @@ import type { CliContext } from '../context.js';
 import { ExitCode, usageError } from '../errors.js';
 import type { ExitCodeValue } from '../errors.js';
 import { DragGifWriter } from '../gif.js';
+import { encodeImage, imageFormatOf } from '../image-file.js';
 import { DEFAULT_LAMBDA, DEFAULT_MASK_WEIGHT, DEFAULT_TAU, METHOD_NAMES, defaultRadii } from '../methods.js';
 import type { MethodName } from '../methods.js';
 import { resolveModelSpec } from '../models.js';
 import type { LoadedModel } from '../models.js';
+import { parseCommandLine } from '../parse-command-line.js';
 import { parseBounded, parsePoints, toJson } from '../parse-values.js';
-import { encodePng, readMask } from '../png.js';
+import { readMask } from '../png.js';
 import { DragProgress } from '../progress.js';
 import { readSession, serializeSession } from '../session-file.js';
 import type { DragSettings, SessionFile } from '../session-file.js';
@@ -54,9 +55,9 @@ Method:
   --mask-weight <η>        weight of the fixed-region term when a mask is given (default ${DEFAULT_MASK_WEIGHT})
   --stop-distance <px>     a handle this close to its target is done (default max(2, 2·h/512))
 
-Outputs (written atomically; an output may not be an input):
-  --out out.png            the dragged image
-  --before before.png      the image before the drag
+Outputs (written atomically; an output may not be an input; missing folders are created):
+  --out out.png            the dragged image: .png, or .jpg/.jpeg for JPEG
+  --before before.png      the image before the drag (.png or .jpg/.jpeg)
   --gif drag.gif           every step, handles red, targets blue, arrows between
   --save-session s.json    seed, latent, points, mask and settings, reloadable with --session
   --json                   print a JSON report on stdout (points, steps, per-step
@@ -130,13 +131,7 @@ export interface DragArgs {
 
 /** Parses `drag`'s arguments (after the word "drag"); throws a usage error (exit 2) on anything wrong. */
 export function parseDragArgs(argv: readonly string[], cwd: string): DragArgs {
-  let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true; allowPositionals: true }>>['values'];
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: true }));
-  } catch (error) {
-    throw usageError(`${(error as Error).message}\nRun "stabledrag drag --help" for the options.`, error);
-  }
+  const { values, positionals } = parseCommandLine('drag', argv, OPTIONS, true);
   if (positionals.length > 0) throw usageError(`drag takes no positional arguments, got "${positionals.join(' ')}". Run "stabledrag drag --help".`);
   const v = values;
   const path = (p: string | undefined): string | undefined => (p === undefined ? undefined : resolve(cwd, p));
@@ -318,6 +313,9 @@ export async function runDrag(argv: readonly string[], ctx: CliContext): Promise
     const files = await readdir(start.modelSpec).catch(() => [] as string[]);
     inputs.push(...files.map((f) => join(start.modelSpec, f)));
   }
+  // An image output's extension picks its format; an unknown one is refused now, not after the drag.
+  if (args.out) imageFormatOf(args.out, '--out');
+  if (args.before) imageFormatOf(args.before, '--before');
   await checkOutputs(outputs, inputs);
 
   const model: LoadedModel = await ctx.loadModel(start.modelSpec);
@@ -418,11 +416,11 @@ async function dragWithModel(
 
   const written: Record<string, string> = {};
   if (args.out) {
-    await writeFileAtomic(args.out, encodePng(image));
+    await writeFileAtomic(args.out, encodeImage(image, imageFormatOf(args.out, '--out')));
     written.out = args.out;
   }
   if (args.before && before) {
-    await writeFileAtomic(args.before, encodePng(before));
+    await writeFileAtomic(args.before, encodeImage(before, imageFormatOf(args.before, '--before')));
     written.before = args.before;
   }
   if (args.gif && gif) {
