@@ -103,3 +103,31 @@ def write_official_style_pickle(G: nn.Module, path: str, protocol: int = 4) -> N
     )
     with open(path, "wb") as f:
         _PersistencePickler(f, protocol, pers).dump(data)
+
+
+def main() -> None:
+    """Writes a random-weights pickle with the official configuration (default: FFHQ-like
+    StyleGAN2 at 512 px: z = w = 512, 8 mapping layers, channel_base 32768, channel_max 512,
+    conv_clamp 256), to try the importer or time a model of real size without downloading one."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("out", help=".pkl to write")
+    ap.add_argument("--resolution", type=int, default=512)
+    ap.add_argument("--dim", type=int, default=512, help="z_dim = w_dim")
+    ap.add_argument("--channel-base", type=int, default=32768)
+    ap.add_argument("--channel-max", type=int, default=512)
+    ap.add_argument("--mapping-layers", type=int, default=8)
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args()
+    if os.path.exists(a.out):
+        raise SystemExit(f"fake_pickle: {a.out} exists; choose another file name")
+    torch.set_num_threads(1)
+    G, _ = random_generator(a.seed, resolution=a.resolution, z_dim=a.dim, w_dim=a.dim, channel_base=a.channel_base,
+                            channel_max=a.channel_max, mapping_layers=a.mapping_layers, conv_clamp=256, num_fp16_res=4)
+    write_official_style_pickle(G, a.out)
+    print(f"wrote {a.out}: {a.resolution} px, num_ws {G.num_ws}, {sum(p.numel() for p in G.parameters()) / 1e6:.1f} M parameters")
+
+
+if __name__ == "__main__":
+    main()

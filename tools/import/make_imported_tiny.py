@@ -9,8 +9,8 @@ fixture, end to end through the importer:
 3. imported by import_pkl.py into the model folder (features: block b32, 32 x 32);
 4. the golden fixture is recorded from the ORIGINAL module (not the imported one), so the
    TypeScript test checks pickle -> restricted unpickler -> rebuild -> ONNX -> onnxruntime:
-   image/features for three W+ inputs, mapping(z), and the gradient of <features, u> w.r.t. ws
-   for u[i] = sin(0.1 i) (PyTorch autograd).
+   image/features for three W+ inputs, mapping(z), and the gradients of <features, u> and of
+   <image, u'> w.r.t. ws for u[i] = sin(0.1 i), u'[i] = cos(0.05 i) (PyTorch autograd).
 """
 
 from __future__ import annotations
@@ -72,8 +72,11 @@ def main() -> None:
             case.update(seed=seed, truncation=trunc, z=[float(v) for v in z[seed][0]], w_untruncated=[float(v) for v in w[seed]])
         if vjp is None:
             u = torch.sin(0.1 * torch.arange(feat.numel(), dtype=torch.float64)).float().reshape(feat.shape)
-            (g,) = torch.autograd.grad((feat * u).sum(), ws)
-            vjp = dict(case=name, cotangent="u[i] = sin(0.1 * i) over the flattened features", grad_ws=[float(v) for v in g.reshape(-1)])
+            (g,) = torch.autograd.grad((feat * u).sum(), ws, retain_graph=True)
+            ui = torch.cos(0.05 * torch.arange(img.numel(), dtype=torch.float64)).float().reshape(img.shape)
+            (gi,) = torch.autograd.grad((img * ui).sum(), ws)
+            vjp = dict(case=name, cotangent="u[i] = sin(0.1 * i) over the flattened features", grad_ws=[float(v) for v in g.reshape(-1)],
+                       image_cotangent="u[i] = cos(0.05 * i) over the flattened image", image_grad_ws=[float(v) for v in gi.reshape(-1)])
         cases.append(case)
     fixture = dict(
         model="imported-tiny",
