@@ -113,7 +113,7 @@ class RestrictedUnpickler(pickle.Unpickler):
         hit = _ALLOWED.get((module, name))
         if hit is None:
             if module.startswith("dnnlib.tflib"):
-                raise RefusedPickle("this is a TensorFlow-era StyleGAN pickle; only the PyTorch pickles (StyleGAN2-ADA-PyTorch, StyleGAN3 release) are supported")
+                raise RefusedPickle("this is a TensorFlow-era StyleGAN pickle; only the PyTorch pickles (StyleGAN2-ADA-PyTorch, or the StyleGAN2 networks of the StyleGAN3 release) are supported")
             raise RefusedPickle(f"the pickle asks for {module}.{name}, which is not on the importer's allow-list (it may try to run code)")
         return hit
 

@@ -2,6 +2,7 @@
 
     /usr/bin/python3 tools/import/test_import.py          # all checks, ~1-2 min on a shared CPU
 
+0. The fast resampling code against literal reference formulations of upfirdn2d.
 1. For several resolutions / channel settings / pickle protocols: a random-weights generator of
    the project's StyleGAN2 is written as an official-format pickle (fake_pickle.py), imported,
    and the rebuilt network must equal the original bit for bit (synthesis image and features,
@@ -97,6 +98,38 @@ def round_trip(tmp: str) -> None:
             print(f"not run {name}: ONNX vs PyTorch in onnxruntime-node ({detail})")
         else:
             check(f"{name}: ONNX in onnxruntime-node vs PyTorch (image, features, VJP)", bool(ok), detail)
+
+
+def upfirdn2d_reference(x, f, up=1, pad=(0, 0, 0, 0), gain=1.0):
+    """upfirdn2d as the StyleGAN2-ADA paper's appendix and code comments describe it, written
+    literally: zero insertion by `up`, zero padding (x0, x1, y0, y1), true convolution with f *
+    gain (f flipped, then correlated)."""
+    B, C, H, W = x.shape
+    u = torch.zeros(B, C, H * up, W * up)
+    u[:, :, ::up, ::up] = x
+    u = torch.nn.functional.pad(u, list(pad))
+    k = (f * gain).flip([0, 1])[None, None].repeat(C, 1, 1, 1)
+    return torch.nn.functional.conv2d(u, k, groups=C)
+
+
+def resampling_conventions() -> None:
+    """Our fast formulations against the generic ones: the RGB skip upsampling, and the
+    up-convolution (transposed conv + filter) against the generic 'upsample with the filter
+    (pads 3, 2), then convolve with the flipped weight' path that the official code falls back to."""
+    from stylegan2 import fir_filter, modulated_conv, upsample2d
+
+    g = torch.Generator().manual_seed(0)
+    f = fir_filter()
+    x = torch.randn(1, 3, 7, 7, generator=g)
+    d = (upsample2d(x, f) - upfirdn2d_reference(x, f, up=2, pad=(2, 1, 2, 1), gain=4)).abs().max().item()
+    check("RGB skip upsampling = zero insertion + [1,3,3,1] filter, pads (2, 1)", d < 1e-5, f"max diff {d:.1e}")
+    x = torch.randn(1, 5, 6, 6, generator=g)
+    w = torch.randn(4, 5, 3, 3, generator=g)
+    ones = torch.ones(1, 5)
+    ours = modulated_conv(x, w, ones, False, 1, up=2, resample_filter=f)
+    generic = torch.nn.functional.conv2d(upfirdn2d_reference(x, f, up=2, pad=(3, 2, 3, 2), gain=4), w.flip([2, 3]))
+    d = (ours - generic).abs().max().item()
+    check("up-convolution = filtered upsampling (pads 3, 2) + convolution with the flipped weight", ours.shape == generic.shape and d < 1e-4, f"shape {tuple(ours.shape)}, max diff {d:.1e}")
 
 
 class _Evil:
@@ -195,6 +228,7 @@ def refusals(tmp: str) -> None:
 def main() -> int:
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory(prefix="sd-import-") as tmp:
+        resampling_conventions()
         safety(tmp)
         refusals(tmp)
         round_trip(tmp)
