@@ -117,6 +117,7 @@ def main() -> None:
     out_l, feat_l = unet_features(m64.unet, x2, t, ehs)
     flat = [p for ab in lora.params.values() for p in ab]
     grads = torch.autograd.grad((feat_l * cot).sum(), [x2] + flat)
+    fd = directional_check(m64.unet, sample, t, ehs, cot, flat, grads)
     lora.remove()
 
     img = torch.rand(1, 3, R, R, generator=gen, dtype=torch.float64) * 2 - 1
@@ -154,6 +155,7 @@ def main() -> None:
             "nodes": {p: f"/up_blocks.2/attentions.0/transformer_blocks.0/attn1/{p}/MatMul" for p in PROJECTIONS},
             "matmulInputs": "x [B, tokens, in] @ W [in, out] (the ONNX initializer is the transposed torch weight)",
         },
+        "finiteDifferenceCheck": fd,
         "float32VsFloat64": {
             "features_maxAbsDiff": float((f32.double() - feat).abs().max()),
             "features_maxAbs": float(feat.abs().max()),
@@ -171,6 +173,29 @@ def main() -> None:
     sizes = {os.path.relpath(os.path.join(d, f), OUT): os.path.getsize(os.path.join(d, f))
              for d, _, fs in os.walk(OUT) for f in fs}
     print(json.dumps({"total_bytes": sum(sizes.values()), "files": sizes}, indent=1))
+
+
+def directional_check(unet, sample, t, ehs, cot, params, grads, eps=1e-5) -> dict:
+    """Central differences of <F, c> along one random direction (float64) vs the autograd gradients."""
+    gen = torch.Generator().manual_seed(11)
+    dirs = [torch.randn(p.shape, generator=gen, dtype=torch.float64) for p in [sample] + params]
+    predicted = float(sum((g * d).sum() for g, d in zip(grads, dirs)))
+
+    def objective(sign: float) -> float:
+        with torch.no_grad():
+            for p, d in zip(params, dirs[1:]):
+                p.add_(sign * eps * d)
+            _o, f = unet_features(unet, sample + sign * eps * dirs[0], t, ehs)
+            for p, d in zip(params, dirs[1:]):
+                p.sub_(sign * eps * d)
+            return float((f * cot).sum())
+
+    numeric = (objective(1.0) - objective(-1.0)) / (2 * eps)
+    rel = abs(numeric - predicted) / max(abs(numeric), 1e-12)
+    if rel > 1e-6:
+        raise SystemExit(f"golden gradients disagree with finite differences: rel. error {rel:.2e}")
+    return {"what": "d/de <F_lora(sample + e u0, A + e uA, B + e uB), c> by central differences (eps 1e-5, float64)"
+                    " vs the autograd gradients (lora case)", "numeric": numeric, "autograd": predicted, "relError": rel}
 
 
 def write_golden(tensors: dict, meta: dict) -> None:
