@@ -1,12 +1,15 @@
 #!/usr/bin/python3
 """The tiny random-weight SD-1.5-layout model for tests, and its PyTorch golden data.
 
-  /usr/bin/python3 tools/diffusion/make_tiny.py
-    -> packages/backends-diffusion/models/sd15-layout-tiny/         (the model folder, see export.py)
-    -> packages/backends-diffusion/models/sd15-layout-tiny-golden/  golden.json + golden.bin
-    -> tools/.cache/diffusion-verify/unet-features.onnx             (the UNet with the feature tensor
-                                                                     as a second output, for verify.mjs)
-  node tools/diffusion/verify.mjs   # checks the ONNX files in onnxruntime-node against the golden
+  /usr/bin/python3 tools/diffusion/make_tiny.py [tiny | tiny-sd15]
+    -> packages/backends-diffusion/models/<folder>/         (the model folder, see export.py)
+    -> packages/backends-diffusion/models/<folder>-golden/  golden.json + golden.bin
+    -> tools/.cache/diffusion-verify/<folder>/unet-features.onnx  (the UNet with the feature tensor
+                                                             as a second output, for verify.mjs)
+  node tools/diffusion/verify.mjs [<folder>] [--web]   # the ONNX files in onnxruntime against the golden
+  Folders: tiny -> sd15-layout-tiny (VAE factor 4, the embedded model's block pattern);
+  tiny-sd15 -> sd15-layout-tiny-f8 (VAE factor 8 and SD 1.5's block pattern: attention at the
+  three finest levels, 2 resnets per level, 16 self-attention layers).
 
 Deterministic: torch.manual_seed(2024). Norm affines are randomised (PyTorch initialises them to
 1 and 0, which would hide a wrong affine VJP). The golden values are computed in float64 from the
@@ -38,10 +41,15 @@ sys.path.insert(0, HERE)
 import export as E  # noqa: E402
 import networks as N  # noqa: E402
 
-NAME = "sd15-layout-tiny"
+# config name -> model folder name
+FOLDERS = {"tiny": "sd15-layout-tiny", "tiny-sd15": "sd15-layout-tiny-f8"}
+CONFIG = sys.argv[1] if len(sys.argv) > 1 else "tiny"
+if CONFIG not in FOLDERS:
+    raise SystemExit(f"unknown config {CONFIG!r}: use one of {sorted(FOLDERS)}")
+NAME = FOLDERS[CONFIG]
 OUT = os.path.join(E.MODELS, NAME)
 GOLDEN = os.path.join(E.MODELS, NAME + "-golden")
-CACHE = os.path.join(E.ROOT, "tools", ".cache", "diffusion-verify")
+CACHE = os.path.join(E.ROOT, "tools", ".cache", "diffusion-verify", NAME)
 LORA_MODULE = "up_blocks.2.attentions.0.transformer_blocks.0.attn1"
 PROJECTIONS = ["to_q", "to_k", "to_v", "to_out.0"]
 LORA2_MODULE = "up_blocks.2.attentions.0.transformer_blocks.0.attn2"
@@ -52,7 +60,7 @@ TIMESTEP = 681.0
 
 def build() -> N.LatentDiffusion:
     torch.manual_seed(2024)
-    model = N.LatentDiffusion(N.CONFIGS["tiny"])
+    model = N.LatentDiffusion(N.CONFIGS[CONFIG])
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, (torch.nn.GroupNorm, torch.nn.LayerNorm)):
@@ -162,7 +170,7 @@ def main() -> None:
         tensors[f"lora_attn2_A_{p}"], tensors[f"lora_attn2_B_{p}"] = a, b
         tensors[f"grad_attn2_A_{p}"], tensors[f"grad_attn2_B_{p}"] = grads2[2 * i], grads2[2 * i + 1]
     write_golden(tensors, {
-        "about": "PyTorch float64 golden data for the sd15-layout-tiny model (tools/diffusion/make_tiny.py)",
+        "about": f"PyTorch float64 golden data for the {NAME} model (tools/diffusion/make_tiny.py{'' if CONFIG == 'tiny' else ' ' + CONFIG})",
         "timestep": TIMESTEP,
         "features": {"tensor": desc["features"]["tensor"], "module": "up_blocks.2 (output, after its upsampler)"},
         "objective": "sum(features * cotangent)",

@@ -1,5 +1,5 @@
 // Runs the tiny SD-1.5-layout folder in onnxruntime-node against its PyTorch golden data.
-//   /usr/bin/python3 tools/diffusion/make_tiny.py && node tools/diffusion/verify.mjs [--web]
+//   /usr/bin/python3 tools/diffusion/make_tiny.py [tiny|tiny-sd15] && node tools/diffusion/verify.mjs [folder] [--web]
 // --web: the same in onnxruntime-web's WASM backend (single thread), the UNet's external data
 // passed as the browser would (`externalData: [{ path: "model.onnx_data", data }]`).
 // Checks unet (out_sample, and the feature tensor through tools/.cache/diffusion-verify/
@@ -10,8 +10,9 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 
 const root = new URL("../..", import.meta.url).pathname;
-const dir = join(root, "packages/backends-diffusion/models/sd15-layout-tiny");
-const gdir = join(root, "packages/backends-diffusion/models/sd15-layout-tiny-golden");
+const folder = process.argv.slice(2).find((a) => !a.startsWith("--")) ?? "sd15-layout-tiny";
+const dir = join(root, "packages/backends-diffusion/models", folder);
+const gdir = join(root, "packages/backends-diffusion/models", `${folder}-golden`);
 const require = createRequire(join(root, "node_modules/.pnpm/onnxruntime-node@1.30.0/node_modules/onnxruntime-node/"));
 const web = process.argv.includes("--web");
 const ort = web
@@ -26,7 +27,7 @@ const create = (path) => {
   const opts = existsSync(ext) && !path.includes(".cache") ? { externalData: [{ path: "model.onnx_data", data: readFileSync(ext) }] } : {};
   return ort.InferenceSession.create(readFileSync(path), opts);
 };
-console.log(web ? "onnxruntime-web (WASM)" : "onnxruntime-node");
+console.log(`${folder}: ${web ? "onnxruntime-web (WASM)" : "onnxruntime-node"}`);
 
 const meta = JSON.parse(readFileSync(join(gdir, "golden.json"), "utf8"));
 const bin = readFileSync(join(gdir, meta.file));
@@ -49,7 +50,7 @@ function compare(label, got, name) {
   console.log(`${ok ? "ok  " : "FAIL"} ${label}: max|diff| ${d.toExponential(2)} (max|golden| ${m.toFixed(3)})`);
 }
 
-const unetFeatures = join(root, "tools/.cache/diffusion-verify/unet-features.onnx");
+const unetFeatures = join(root, "tools/.cache/diffusion-verify", folder, "unet-features.onnx");
 if (!existsSync(unetFeatures)) throw new Error(`${unetFeatures} missing: run /usr/bin/python3 tools/diffusion/make_tiny.py first`);
 const model = JSON.parse(readFileSync(join(dir, "model.json"), "utf8"));
 const feeds = { sample: tensor("sample"), timestep: tensor("timestep"), encoder_hidden_states: tensor("encoder_hidden_states") };
