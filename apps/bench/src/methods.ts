@@ -25,6 +25,9 @@ export const TABLE2: readonly MethodSpec[] = [
   { id: 'stabledrag', label: 'StableDrag', name: 'stabledrag' },
 ];
 
+/** StableDrag with the paper's unbounded filter response (before issue #12's bounded confidence). */
+export const UNBOUNDED: MethodSpec = { id: 'stabledrag-unbounded', label: 'StableDrag, paper formula (unbounded score)', name: 'stabledrag', normalisation: 'none' };
+
 const GRID = [0, 0.2, 0.4, 0.6, 0.8, 1];
 
 /** Table 4: τ swept with λ = 0 (discriminative score only). */
