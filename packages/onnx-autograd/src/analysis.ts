@@ -541,7 +541,7 @@ export function evalNode(node: OnnxNode, ins: (Tensor | undefined)[], opset: num
 const sameShapeOps = new Set([
   'Neg', 'Abs', 'Sqrt', 'Reciprocal', 'Exp', 'Log', 'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Erf', 'Softmax',
   'LogSoftmax', 'Identity', 'Clip', 'Floor', 'Ceil', 'Round', 'Sin', 'Cos', 'Elu', 'Selu', 'HardSigmoid',
-  'Softplus', 'Softsign', 'Gelu', 'InstanceNormalization', 'BatchNormalization', 'Dropout', 'RandomNormalLike',
+  'Softplus', 'Softsign', 'Gelu', 'InstanceNormalization', 'GroupNormalization', 'BatchNormalization', 'Dropout', 'RandomNormalLike',
   'RandomUniformLike', 'Not', 'IsNaN', 'Sign', 'Mish', 'HardSwish', 'PRelu', 'CumSum',
 ]);
 const broadcastOps = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'Mod', 'PRelu']);
