@@ -1,4 +1,5 @@
 import { attrFloat, attrInt, attrInts, attrString, attrTensor, describeNode } from './attributes';
+import { gemmEval, matmulEval } from './eval-matmul';
 import type { OnnxGraph, OnnxNode } from './model';
 import {
   broadcastShapes,
@@ -228,6 +229,8 @@ const unaryEval: Record<string, (x: number) => number> = {
   Relu: (x) => Math.max(x, 0),
   Sigmoid: (x) => 1 / (1 + Math.exp(-x)),
   Tanh: Math.tanh,
+  Sin: Math.sin,
+  Cos: Math.cos,
   Identity: (x) => x,
   Not: (x) => (x ? 0 : 1),
 };
@@ -428,6 +431,10 @@ export function evalNode(node: OnnxNode, ins: (Tensor | undefined)[], opset: num
     return [elementwise([need(x), need(ins[1])], DataType.BOOL, (u, v) => (f(u, v) ? 1 : 0))];
   }
   switch (op) {
+    case 'MatMul':
+      return [matmulEval(need(x), need(ins[1]))];
+    case 'Gemm':
+      return [gemmEval(need(x), need(ins[1]), ins[2], attrInt(node, 'transA', 0) === 1, attrInt(node, 'transB', 0) === 1, attrFloat(node, 'alpha', 1), attrFloat(node, 'beta', 1))];
     case 'Cast': {
       const to = attrInt(node, 'to', DataType.FLOAT);
       const t = need(x);
