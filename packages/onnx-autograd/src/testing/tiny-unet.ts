@@ -20,7 +20,7 @@ export interface TinyUnetConfig {
   tokens: number;
   latent: number;
   seed?: number;
-  /** Emit GroupNormalization (opset 18) instead of torch 1.13's InstanceNormalization form. */
+  /** Emit GroupNormalization (opset 21: scale per channel) instead of torch 1.13's InstanceNormalization form. */
   groupNormOp?: boolean;
 }
 
@@ -210,7 +210,7 @@ export function tinyUnet(config: TinyUnetConfig): { model: OnnxModel; macs: numb
   c.g.nodes.push({ name: '/Identity', opType: 'Identity', domain: '', inputs: [h], outputs: ['out_sample'], attributes: {} });
   const model: OnnxModel = {
     irVersion: 8,
-    opsetImports: [{ domain: '', version: c.groupNormOp ? 18 : 17 }],
+    opsetImports: [{ domain: '', version: c.groupNormOp ? 21 : 17 }],
     producerName: 'tiny-unet (test)',
     producerVersion: '0',
     graph: {
