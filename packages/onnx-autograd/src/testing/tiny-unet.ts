@@ -172,16 +172,17 @@ export function tinyUnet(config: TinyUnetConfig): { model: OnnxModel; macs: numb
   let cin = ch[0];
   for (let i = 0; i < 4; i++) {
     const s = `/down_blocks.${i}`;
+    const co = ch[i] as number;
     for (let j = 0; j < c.layersPerBlock; j++) {
-      h = resnet(c, `${s}/resnets.${j}`, h, temb, j === 0 ? cin : ch[i], ch[i], hw);
-      if (c.attention[i]) h = transformer(c, `${s}/attentions.${j}`, h, 'encoder_hidden_states', ch[i], hw);
-      skips.push([h, ch[i]]);
+      h = resnet(c, `${s}/resnets.${j}`, h, temb, j === 0 ? cin : co, co, hw);
+      if (c.attention[i]) h = transformer(c, `${s}/attentions.${j}`, h, 'encoder_hidden_states', co, hw);
+      skips.push([h, co]);
     }
-    cin = ch[i];
+    cin = co;
     if (i < 3) {
-      h = conv(c, `${s}/downsamplers.0/conv`, h, ch[i], ch[i], hw, 3, 2);
+      h = conv(c, `${s}/downsamplers.0/conv`, h, co, co, hw, 3, 2);
       hw /= 2;
-      skips.push([h, ch[i]]);
+      skips.push([h, co]);
     }
   }
   h = resnet(c, '/mid_block/resnets.0', h, temb, ch[3], ch[3], hw);
