@@ -90,6 +90,19 @@ describe('SD-1.5-layout UNet exported by torch 1.13 (tiny, random weights) again
     expect(findProjections(model).length).toBe(8 * self.length);
   });
 
+  it('backward graphs (latent; LoRA A/B) use the default domain only and ops with WebGPU kernels', () => {
+    const forbidden = ['ScatterElements', 'ScatterND', 'Sign', 'Max', 'Min', 'And', 'ConstantOfShape', 'GroupNormalization'];
+    const { model, names } = withLora();
+    const wrt = ['sample', ...Object.values(names).flatMap((n) => [n.down, n.up])];
+    for (const [m, w] of [[unet(), ['sample']], [model, wrt]] as const) {
+      const vjp = buildVjp(m, { wrt: [...w], of: [description.features.tensor], mode: 'split', inputShapes: shapes });
+      for (const g of [vjp.forward.model, vjp.backward.model]) expect(g.opsetImports).toEqual([{ domain: '', version: 17 }]);
+      const ops = new Set(vjp.backward.model.graph.nodes.map((n) => `${n.domain}:${n.opType}`));
+      for (const op of ops) expect(op.startsWith(':'), op).toBe(true);
+      for (const op of forbidden) expect(ops.has(`:${op}`), op).toBe(false);
+    }
+  });
+
   it('split VJP of the up_blocks.2 features w.r.t. the latent', async () => {
     const { fwd, grads } = await splitVjp(unet(), ['sample'], inputs());
     expectGolden((fwd[description.features.tensor] as Value).data, 'features');
