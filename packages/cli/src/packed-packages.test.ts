@@ -87,7 +87,7 @@ beforeAll(() => {
     const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n').map((f) => f.replace(/^package\//, ''));
     packed.set(name, { folder, manifest: JSON.parse(raw) as Manifest, raw, files, tarball });
   }
-}, 240_000);
+}, 900_000); // packs and builds seven packages: minutes on a loaded 2-core machine
 
 afterAll(removeFreshDirs);
 
