@@ -58,7 +58,7 @@ describe('DdimScheduler (SD 1.5 settings)', () => {
   });
 
   it('reproduces a 35-step inversion and 35-step denoise driven by a closed-form ε', () => {
-    let z = Float32Array.from(golden.x);
+    let z: Float32Array = Float32Array.from(golden.x);
     for (const t of s.inversionTimesteps(0.7)) z = s.inverseStep(fakeEps(z, t), t, z).latent;
     expectAllClose(z, golden.chain_z_t, { atol: 1e-5, rtol: 1e-5 });
     for (const t of s.denoiseTimesteps(0.7)) z = s.step(fakeEps(z, t), t, z).latent;
