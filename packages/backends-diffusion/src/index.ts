@@ -1,1 +1,17 @@
-export {};
+export { DiffusionBackend } from './diffusion-backend.js';
+export type { DiffusionBackendParts, DiffusionCallOptions, DiffusionDragDefaults, DiffusionProgress } from './diffusion-backend.js';
+export { DdimScheduler, SD15_DDIM } from './ddim-scheduler.js';
+export type { DdimConfig, DdimStepResult } from './ddim-scheduler.js';
+export { parseDiffusionConfig, parseSchedulerConfig } from './model-config.js';
+export type { DiffusionModelConfig, DiffusionConfigSources } from './model-config.js';
+export { readDiffusionModelFiles, loadOnnxFile } from './model-files.js';
+export type { DiffusionModelFiles, ReadModelFile } from './model-files.js';
+export { assertPlainOnnx, findBlockOutput, findSelfAttention } from './find-unet-tensors.js';
+export type { SelfAttentionTensors } from './find-unet-tensors.js';
+export { buildDragGraphs } from './build-drag-graphs.js';
+export type { DragGraphs, DragGraphOptions } from './build-drag-graphs.js';
+export { fitImage, resizeImage } from './fit-image.js';
+export type { FittedImage } from './fit-image.js';
+export { rgbaToChw, chwToRgba } from './image-convert.js';
+export { emptyPromptIds } from './prompt.js';
+export type { OrtRuntime, OrtSession, OrtSessionOptions, OrtTensor, OrtTensorData } from './ort-runtime.js';

@@ -82,7 +82,14 @@ async function tryRead(read: ReadModelFile, path: string): Promise<boolean> {
  * Reads and checks a diffusion model folder: one error lists every missing part of the layout,
  * so an incomplete download is fixed in one go.
  */
-export async function readDiffusionModelFiles(read: ReadModelFile, where: string, fallbackName = 'diffusion model'): Promise<DiffusionModelFiles> {
+export async function readDiffusionModelFiles(readFile: ReadModelFile, where: string, fallbackName = 'diffusion model'): Promise<DiffusionModelFiles> {
+  // Each file is read once: the presence checks below keep what they read for the parse.
+  const memo = new Map<string, Promise<Uint8Array>>();
+  const read: ReadModelFile = (path) => {
+    let p = memo.get(path);
+    if (!p) memo.set(path, (p = readFile(path)));
+    return p;
+  };
   if (!(await tryRead(read, 'model_index.json'))) {
     throw new StableDragError('MODEL_ERROR', `${where} is not a diffusion model folder: model_index.json is missing (${LAYOUT}).`);
   }

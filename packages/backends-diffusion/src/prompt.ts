@@ -1,0 +1,35 @@
+import { StableDragError } from '@stabledrag/core';
+import { DataType } from '@stabledrag/onnx-autograd';
+import type { OnnxModel } from '@stabledrag/onnx-autograd';
+import type { OrtRuntime, OrtSession } from './ort-runtime.js';
+
+/** CLIP's start and end tokens; SD 1.5's tokenizer pads with the end token. */
+export const CLIP_BOS = 49406;
+export const CLIP_EOS = 49407;
+
+/** Token ids of the empty prompt, padded to `length` (SD 1.5: 77) as SD's tokenizer does. */
+export function emptyPromptIds(length = 77): number[] {
+  return [CLIP_BOS, ...Array.from({ length: length - 1 }, () => CLIP_EOS)];
+}
+
+/**
+ * The text encoder's `last_hidden_state` for the empty prompt: DragDiffusion drags with guidance
+ * 1 (no classifier-free guidance), and a prompt only helps its LoRA. Text prompts need CLIP's BPE
+ * tokenizer, which this package does not ship yet.
+ */
+export async function encodePrompt(runtime: OrtRuntime, session: OrtSession, model: OnnxModel, file: string): Promise<{ data: Float32Array; dims: number[] }> {
+  const input = model.graph.inputs[0];
+  if (!input) throw new StableDragError('MODEL_ERROR', `${file} has no input; a text encoder takes input_ids.`);
+  const len = typeof input.shape?.[1] === 'number' ? input.shape[1] : 77;
+  const ids = emptyPromptIds(len);
+  const tensor = input.dtype === DataType.INT32
+    ? new runtime.Tensor('int32', Int32Array.from(ids), [1, len])
+    : new runtime.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, len]);
+  const outName = session.outputNames.includes('last_hidden_state') ? 'last_hidden_state' : session.outputNames[0];
+  if (!outName) throw new StableDragError('MODEL_ERROR', `${file} has no output.`);
+  const out = (await session.run({ [input.name]: tensor }, [outName]))[outName];
+  if (!out || !(out.data instanceof Float32Array) || out.dims.length !== 3) {
+    throw new StableDragError('MODEL_ERROR', `${file} did not return a float32 [1, tokens, dim] "${outName}".`);
+  }
+  return { data: new Float32Array(out.data), dims: [...out.dims] };
+}
