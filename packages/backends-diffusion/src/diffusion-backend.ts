@@ -148,7 +148,7 @@ export class DiffusionBackend implements DragBackend {
       }
     };
     const text = await open(serializeModel(files.textEncoder), 'text encoder');
-    const prompt = await encodePrompt(runtime, text, files.textEncoder, f.textEncoder).finally(() => text.release());
+    const prompt = await encodePrompt(runtime, text, files.textEncoder, f.textEncoder, files.tokens).finally(() => text.release());
     const unetIo = describeUnet(files.unet, f.unet);
     const scheduler = new DdimScheduler(config.inferenceSteps, config.scheduler);
     const side = config.resolution / config.vaeScaleFactor;

@@ -13,5 +13,6 @@ export type { DragGraphs, DragGraphOptions } from './build-drag-graphs.js';
 export { fitImage, resizeImage } from './fit-image.js';
 export type { FittedImage } from './fit-image.js';
 export { rgbaToChw, chwToRgba } from './image-convert.js';
-export { emptyPromptIds } from './prompt.js';
+export { emptyPromptIds, specialTokens, CLIP_SPECIAL_TOKENS } from './prompt.js';
+export type { SpecialTokens } from './prompt.js';
 export type { OrtRuntime, OrtSession, OrtSessionOptions, OrtTensor, OrtTensorData } from './ort-runtime.js';

@@ -36,7 +36,13 @@ export interface DiffusionModelConfig {
   /** Feature maps are resized to resolution / this (DragDiffusion: 2, half the image size). */
   readonly featureDownscale: number;
   /** Self-attention K and V tensors in execution order; empty → found by module names. */
-  readonly selfAttention: readonly { readonly key: string; readonly value: string }[];
+  readonly selfAttention: readonly { readonly key: string; readonly value: string; readonly module?: string }[];
+  /**
+   * Mutual self-attention (MasaCtrl) during the final denoise: indices into `selfAttention` whose
+   * K/V come from the source branch, from this denoising step on. Empty → the layers of
+   * `up_blocks.2` and later (DragDiffusion: layer 10 of SD's 16).
+   */
+  readonly mutualSelfAttention: { readonly layers: readonly number[]; readonly startStep: number };
   /** Adam learning rate on z_t (DragDiffusion: 0.01). */
   readonly dragLearningRate: number;
   /** Motion supervision and tracking radii at feature resolution (DragDiffusion: 1 and 3). */
@@ -82,7 +88,7 @@ export function parseSchedulerConfig(raw: unknown, where = 'scheduler/scheduler_
   };
 }
 
-function parseAttention(raw: unknown, where: string): { key: string; value: string }[] {
+function parseAttention(raw: unknown, where: string): { key: string; value: string; module?: string }[] {
   if (raw === undefined) return [];
   const o = obj(raw);
   const keys = Array.isArray(raw) ? undefined : o.keys;
@@ -98,7 +104,8 @@ function parseAttention(raw: unknown, where: string): { key: string; value: stri
     const key = pick([e], ['key', 'k'], isStr);
     const value = pick([e], ['value', 'v'], isStr);
     if (!key || !value) fail(where, `self_attention[${i}] needs "key" and "value" tensor names`);
-    return { key, value };
+    const module = pick([e], ['module', 'layer'], isStr);
+    return { key, value, ...(module ? { module } : {}) };
   });
 }
 
@@ -127,21 +134,29 @@ export function parseDiffusionConfig(src: DiffusionConfigSources, where: string)
   const mj = `${where}/model.json`;
   if (src.modelJson !== undefined && (src.modelJson === null || typeof src.modelJson !== 'object' || Array.isArray(src.modelJson))) fail(mj, 'is not a JSON object');
   const files = obj(m.files);
-  const feature = obj(m.feature);
+  // The project's export (tools/diffusion) writes `features`, `latent` and `defaults`; hand-written
+  // files may use `feature` and `drag`.
+  const feature = { ...obj(m.features), ...obj(m.feature) };
   const tensors = obj(m.tensors);
-  const drag = obj(m.drag);
+  const drag = { ...obj(m.defaults), ...obj(m.drag) };
+  const latent = obj(m.latent);
   const unetCfg = obj(src.unetConfig);
   const vaeCfg = obj(src.vaeConfig);
   const sampleSize = pick([unetCfg], ['sample_size'], isNum);
-  const vaeScale = pick([m], ['vae_scale_factor', 'vaeScaleFactor'], isNum) ?? 8;
+  // diffusers: 2^(levels − 1) of the VAE's block_out_channels (8 for SD 1.5).
+  const vaeLevels = Array.isArray(vaeCfg.block_out_channels) ? vaeCfg.block_out_channels.length : undefined;
+  const vaeScale = pick([m], ['vae_scale_factor', 'vaeScaleFactor'], isNum) ?? (vaeLevels ? 2 ** (vaeLevels - 1) : 8);
   const resolution = pick([m], ['resolution'], isNum) ?? (sampleSize !== undefined ? sampleSize * vaeScale : 512);
+  const resizeTo = pick([feature], ['resizeTo', 'resize_to'], isNum);
+  const msa = obj(m.mutualSelfAttention ?? m.mutual_self_attention);
+  const msaLayers = Array.isArray(msa.layers) && msa.layers.every((x) => Number.isInteger(x) && (x as number) >= 0) ? (msa.layers as number[]) : [];
   const config: DiffusionModelConfig = {
     name: pick([m, index], ['name', '_name_or_path'], isStr) ?? src.fallbackName,
     ...(isStr(m.description) ? { description: m.description } : {}),
     resolution,
     vaeScaleFactor: vaeScale,
-    latentChannels: pick([m, unetCfg], ['latent_channels', 'latentChannels', 'in_channels'], isNum) ?? 4,
-    scalingFactor: pick([m, vaeCfg], ['scaling_factor', 'scalingFactor'], isNum) ?? 0.18215,
+    latentChannels: pick([latent, m, unetCfg], ['channels', 'latent_channels', 'latentChannels', 'in_channels'], isNum) ?? 4,
+    scalingFactor: pick([m, vaeCfg], ['scaling_factor', 'scalingFactor', 'vaeScalingFactor', 'vae_scaling_factor'], isNum) ?? 0.18215,
     scheduler: parseSchedulerConfig(src.scheduler, `${where}/scheduler/scheduler_config.json`),
     inferenceSteps: pick([m, drag], ['inference_steps', 'inferenceSteps', 'n_inference_step'], isNum) ?? 50,
     inversionStrength: pick([m, drag], ['inversion_strength', 'inversionStrength'], isNum) ?? 0.7,
@@ -156,12 +171,13 @@ export function parseDiffusionConfig(src: DiffusionConfigSources, where: string)
       return t ? { featureTensor: t } : {};
     })(),
     featureBlock: pick([feature, m], ['block', 'feature_block', 'featureBlock'], isStr) ?? 'up_blocks.2',
-    featureDownscale: pick([feature, m], ['downscale', 'feature_downscale', 'featureDownscale'], isNum) ?? 2,
+    featureDownscale: pick([feature, m], ['downscale', 'feature_downscale', 'featureDownscale'], isNum) ?? (resizeTo ? resolution / resizeTo : 2),
     selfAttention: parseAttention(m.self_attention ?? m.selfAttention ?? tensors.self_attention, mj),
-    dragLearningRate: pick([m, drag], ['drag_learning_rate', 'dragLearningRate', 'learning_rate', 'lr'], isNum) ?? 0.01,
+    mutualSelfAttention: { layers: msaLayers, startStep: pick([msa], ['startStep', 'start_step'], isNum) ?? 0 },
+    dragLearningRate: pick([m, drag], ['drag_learning_rate', 'dragLearningRate', 'latentLr', 'learning_rate', 'lr'], isNum) ?? 0.01,
     radii: {
-      motion: pick([m, drag], ['r_m', 'motion_radius', 'motionRadius'], isNum) ?? 1,
-      tracking: pick([m, drag], ['r_p', 'tracking_radius', 'trackingRadius'], isNum) ?? 3,
+      motion: pick([m, drag], ['r_m', 'rM', 'motion_radius', 'motionRadius'], isNum) ?? 1,
+      tracking: pick([m, drag], ['r_p', 'rP', 'tracking_radius', 'trackingRadius'], isNum) ?? 3,
     },
     ...(isStr(m.license) ? { license: m.license } : {}),
   };
@@ -172,5 +188,7 @@ export function parseDiffusionConfig(src: DiffusionConfigSources, where: string)
   if (!(config.scalingFactor > 0)) fail(mj, `"scaling_factor" must be positive, got ${config.scalingFactor}`);
   if (!(config.dragLearningRate > 0)) fail(mj, `"drag_learning_rate" must be positive, got ${config.dragLearningRate}`);
   if (!(config.featureDownscale > 0) || config.resolution % config.featureDownscale !== 0) fail(mj, `"feature_downscale" must divide the resolution, got ${config.featureDownscale}`);
+  const badLayer = config.mutualSelfAttention.layers.find((i) => i >= config.selfAttention.length && config.selfAttention.length > 0);
+  if (badLayer !== undefined) fail(mj, `mutualSelfAttention layer ${badLayer} is past the ${config.selfAttention.length} selfAttention entries`);
   return config;
 }

@@ -3,6 +3,8 @@ import { loadModel } from '@stabledrag/onnx-autograd';
 import type { OnnxModel } from '@stabledrag/onnx-autograd';
 import { parseDiffusionConfig } from './model-config.js';
 import type { DiffusionModelConfig } from './model-config.js';
+import { specialTokens } from './prompt.js';
+import type { SpecialTokens } from './prompt.js';
 
 /** Reads a file of a model folder by its path relative to the folder; injected by the node and web entries. */
 export type ReadModelFile = (path: string) => Promise<Uint8Array>;
@@ -13,6 +15,8 @@ export interface DiffusionModelFiles {
   readonly vaeEncoder: OnnxModel;
   readonly vaeDecoder: OnnxModel;
   readonly textEncoder: OnnxModel;
+  /** BOS, EOS and padding ids of the folder's tokenizer (CLIP's without one). */
+  readonly tokens: SpecialTokens;
 }
 
 const LAYOUT = 'a Stable Diffusion ONNX folder holds model_index.json, scheduler/scheduler_config.json, unet/, vae_encoder/, vae_decoder/ and text_encoder/ (each with model.onnx)';
@@ -119,5 +123,6 @@ export async function readDiffusionModelFiles(readFile: ReadModelFile, where: st
     loadOnnxFile(read, config.files.vaeDecoder, where),
     loadOnnxFile(read, config.files.textEncoder, where),
   ]);
-  return { config, unet, vaeEncoder, vaeDecoder, textEncoder };
+  const tokens = specialTokens(await optional('tokenizer/vocab.json'), await optional('tokenizer/special_tokens_map.json'), where);
+  return { config, unet, vaeEncoder, vaeDecoder, textEncoder, tokens };
 }
