@@ -1,4 +1,5 @@
 import { attrFloat, attrInt, attrInts, attrString, attrTensor, describeNode } from './attributes';
+import { gemmEval, matmulEval } from './eval-matmul';
 import type { OnnxGraph, OnnxNode } from './model';
 import {
   broadcastShapes,
@@ -228,6 +229,8 @@ const unaryEval: Record<string, (x: number) => number> = {
   Relu: (x) => Math.max(x, 0),
   Sigmoid: (x) => 1 / (1 + Math.exp(-x)),
   Tanh: Math.tanh,
+  Sin: Math.sin,
+  Cos: Math.cos,
   Identity: (x) => x,
   Not: (x) => (x ? 0 : 1),
 };
@@ -428,6 +431,10 @@ export function evalNode(node: OnnxNode, ins: (Tensor | undefined)[], opset: num
     return [elementwise([need(x), need(ins[1])], DataType.BOOL, (u, v) => (f(u, v) ? 1 : 0))];
   }
   switch (op) {
+    case 'MatMul':
+      return [matmulEval(need(x), need(ins[1]))];
+    case 'Gemm':
+      return [gemmEval(need(x), need(ins[1]), ins[2], attrInt(node, 'transA', 0) === 1, attrInt(node, 'transB', 0) === 1, attrFloat(node, 'alpha', 1), attrFloat(node, 'beta', 1))];
     case 'Cast': {
       const to = attrInt(node, 'to', DataType.FLOAT);
       const t = need(x);
@@ -541,7 +548,7 @@ export function evalNode(node: OnnxNode, ins: (Tensor | undefined)[], opset: num
 const sameShapeOps = new Set([
   'Neg', 'Abs', 'Sqrt', 'Reciprocal', 'Exp', 'Log', 'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Erf', 'Softmax',
   'LogSoftmax', 'Identity', 'Clip', 'Floor', 'Ceil', 'Round', 'Sin', 'Cos', 'Elu', 'Selu', 'HardSigmoid',
-  'Softplus', 'Softsign', 'Gelu', 'InstanceNormalization', 'BatchNormalization', 'Dropout', 'RandomNormalLike',
+  'Softplus', 'Softsign', 'Gelu', 'InstanceNormalization', 'GroupNormalization', 'BatchNormalization', 'Dropout', 'RandomNormalLike',
   'RandomUniformLike', 'Not', 'IsNaN', 'Sign', 'Mish', 'HardSwish', 'PRelu', 'CumSum',
 ]);
 const broadcastOps = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'Mod', 'PRelu']);

@@ -4,7 +4,7 @@ import { GradBuilder } from './grad-builder';
 import { onnxOpset, type OnnxGraph, type OnnxModel, type OnnxNode, type ValueInfo } from './model';
 import { planRematerialization } from './rematerialize';
 import { isFloatType, type Tensor } from './tensor';
-import { differentiableInputs, nonDifferentiableOps, vjpRules, type RuleContext } from './vjp-rules';
+import { differentiableInputs, nonDifferentiableOps, refusal, vjpRules, type RuleContext } from './vjp-rules';
 
 export interface VjpOptions {
   /** Graph inputs to differentiate with respect to. */
@@ -84,7 +84,11 @@ export function buildVjp(model: OnnxModel, options: VjpOptions): VjpResult {
     if (!an.info.has(o)) {
       const p = an.nodes.find((n) => n.outputs.includes(o));
       const failure = p && an.failures.get(p);
-      if (p && failure) throw new Error(`buildVjp: ${describeNode(p)} computes '${o}' but its shapes are unknown (${failure})`);
+      if (p && failure) {
+        const root = rootFailure(an, p);
+        const refused = root.domain !== '' && root.domain !== 'ai.onnx' ? refusal(root) : undefined;
+        throw new Error(refused ?? `buildVjp: ${describeNode(p)} computes '${o}' but its shapes are unknown (${failure})`);
+      }
       throw new Error(`tensor '${o}' does not exist in the graph`);
     }
     if (an.constants.has(o)) throw new Error(`tensor '${o}' is a constant`);
@@ -100,6 +104,8 @@ export function buildVjp(model: OnnxModel, options: VjpOptions): VjpResult {
     if (nonDifferentiableOps.has(n.opType)) continue;
     if (n.inputs.some((x, i) => x && dep.has(x) && diffInput(n, i))) {
       const failure = an.failures.get(n);
+      const refused = n.domain !== '' && n.domain !== 'ai.onnx' ? refusal(n) : undefined;
+      if (refused) throw new Error(refused);
       if (failure) throw new Error(`buildVjp: ${describeNode(n)} depends on ${options.wrt.join(', ')} but its shapes are unknown (${failure})`);
       for (const o of n.outputs) if (o && isFloatType(an.info.get(o)?.dtype ?? 0)) dep.add(o);
     }
@@ -149,9 +155,8 @@ export function buildVjp(model: OnnxModel, options: VjpOptions): VjpResult {
     const dY = node.outputs.map((o) => (o && needed.has(o) ? takeGrad(o) : undefined));
     if (dY.every((g) => !g)) continue;
     const rule = vjpRules[node.opType];
-    if (!rule || (node.domain !== '' && node.domain !== 'ai.onnx')) {
-      throw new Error(`buildVjp: op ${node.domain ? `${node.domain}.` : ''}${node.opType} (${describeNode(node)}) is on the gradient path and has no VJP rule`);
-    }
+    const refused = refusal(node);
+    if (!rule || refused) throw new Error(refused);
     const needs = node.inputs.map((x, i) => !!x && needed.has(x) && diffInput(node, i));
     const ctx: RuleContext = {
       node,
@@ -285,6 +290,19 @@ export function buildVjp(model: OnnxModel, options: VjpOptions): VjpResult {
       gradients,
     },
   };
+}
+
+/** The first node upstream of `node` whose shapes could not be inferred (a custom-domain op, say). */
+function rootFailure(an: GraphAnalysis, node: OnnxNode): OnnxNode {
+  const producer = new Map<string, OnnxNode>();
+  for (const n of an.nodes) for (const o of n.outputs) if (o) producer.set(o, n);
+  let cur = node;
+  for (;;) {
+    const missing = cur.inputs.find((x) => x && !an.info.has(x));
+    const p = missing ? producer.get(missing) : undefined;
+    if (!p || !an.failures.has(p)) return cur;
+    cur = p;
+  }
 }
 
 function addConst(an: GraphAnalysis, b: GradBuilder, x: string, into: Map<string, Tensor>): void {

@@ -4,3 +4,8 @@ export { analyzeGraph, type TensorInfo, type GraphAnalysis } from './analysis';
 export { buildVjp, feedsFor, type VjpOptions, type VjpResult, type RecomputeVjp, type SplitVjp, type VjpModelIO } from './build-vjp';
 export { vjpRules } from './vjp-rules';
 export { exposeOutputs, pruneModel, renameTensor, renameInput, replaceInputWithConstant, rewireTensor, foldConstants } from './surgery';
+export { addInput, weightsToInputs, weightOf, type InputSpec } from './add-input';
+export { insertLora, mergeLora, initialLoraWeights, loraInputNames, type LoraAdapter, type LoraOptions } from './lora';
+export { findAttentions, findProjections, findBlockOutput, type AttentionLayer } from './diffusers-names';
+export { replaceWithInputs, replaceKeysValues } from './replace-with-inputs';
+export { pinInputs } from './pin-inputs';
