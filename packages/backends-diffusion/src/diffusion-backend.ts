@@ -14,8 +14,8 @@ import { buildDragGraphs } from './build-drag-graphs.js';
 import type { DragGraphs } from './build-drag-graphs.js';
 import { DdimScheduler } from './ddim-scheduler.js';
 import { assertPlainOnnx, findBlockOutput } from './find-unet-tensors.js';
-import { fitImage } from './fit-image.js';
-import { chwToRgba, rgbaToChw } from './image-convert.js';
+import { encodeImageMean } from './encode-image.js';
+import { chwToRgba } from './image-convert.js';
 import type { DiffusionModelConfig } from './model-config.js';
 import type { DiffusionModelFiles } from './model-files.js';
 import type { OrtRuntime, OrtSession, OrtSessionOptions, OrtTensor } from './ort-runtime.js';
@@ -211,21 +211,9 @@ export class DiffusionBackend implements DragBackend {
   async encodeImage(image: RgbaImage, options?: DiffusionCallOptions): Promise<{ z0: Float32Array; notices: readonly string[] }> {
     this.assertLive();
     options?.signal?.throwIfAborted();
-    const { resolution, latentChannels, scalingFactor } = this.config;
-    const fitted = fitImage(image, resolution);
-    const x = new this.runtime.Tensor('float32', rgbaToChw(fitted.image), [1, 3, resolution, resolution]);
-    const out = await this.sessions.vaeEncoder.run({ [this.vaeIo.input]: x }, [this.vaeIo.output]);
-    const t = out[this.vaeIo.output];
-    const params = floats(t, this.vaeIo.output);
-    const plane = this.info.optimizedSize / latentChannels;
-    const channels = params.length / plane;
-    if (channels !== latentChannels && channels !== 2 * latentChannels) {
-      throw new StableDragError('MODEL_ERROR', `The VAE encoder returned ${channels} channels per latent pixel; expected ${latentChannels} (mean) or ${2 * latentChannels} (mean and log-variance).`);
-    }
-    // Mean first, then log-variance (diffusers' DiagonalGaussianDistribution): the first C channels.
-    const z0 = Float32Array.from(params.subarray(0, this.info.optimizedSize), (v) => v * scalingFactor);
+    const encoded = await encodeImageMean(this.runtime, this.sessions.vaeEncoder, this.vaeIo, this.config, image);
     options?.onProgress?.({ stage: 'encode', step: 1, total: 1 });
-    return { z0, notices: fitted.notices };
+    return encoded;
   }
 
   private makeLatent(zt: Float32Array, meta: Record<string, unknown>): DragLatent {

@@ -16,3 +16,6 @@ export { rgbaToChw, chwToRgba } from './image-convert.js';
 export { emptyPromptIds, specialTokens, CLIP_SPECIAL_TOKENS } from './prompt.js';
 export type { SpecialTokens } from './prompt.js';
 export type { OrtRuntime, OrtSession, OrtSessionOptions, OrtTensor, OrtTensorData } from './ort-runtime.js';
+export { trainLora, applyLora } from './train-lora.js';
+export type { LoraTrainingOptions, LoraWeights } from './train-lora.js';
+export { encodeImageMean } from './encode-image.js';
