@@ -23,6 +23,8 @@ import { encodePrompt } from './prompt.js';
 import { describeUnet, timestepTensor } from './unet-io.js';
 import type { UnetIo } from './unet-io.js';
 import { prepareVaeEncoder } from './vae-io.js';
+import { buildMutualAttentionGraphs, mutualAttentionLayers } from './mutual-attention.js';
+import type { MutualAttentionGraphs } from './mutual-attention.js';
 import type { VaeEncoderIo } from './vae-io.js';
 
 /** A long call's progress: `step` of `total` in one stage. */
@@ -35,6 +37,16 @@ export interface DiffusionProgress {
 /** {@link CallOptions} plus a progress sink for the calls that run the UNet many times. */
 export interface DiffusionCallOptions extends CallOptions {
   readonly onProgress?: (progress: DiffusionProgress) => void;
+}
+
+/** Options of {@link DiffusionBackend.render} and {@link DiffusionBackend.denoise}. */
+export interface DiffusionRenderOptions extends DiffusionCallOptions {
+  /**
+   * Denoise with mutual self-attention: the edited z_t's queries attend to the keys and values of
+   * the source z_t (`latent.frozen`) in the chosen layers, both branches denoised together
+   * (2 UNet calls per step). Default true when the model has such layers.
+   */
+  readonly mutualSelfAttention?: boolean;
 }
 
 /** DragDiffusion's drag settings for this model, for the tracker, the supervisor and Adam. */
@@ -51,10 +63,15 @@ export interface DiffusionBackendParts {
   readonly runtime: OrtRuntime;
   readonly files: DiffusionModelFiles;
   readonly sessionOptions?: OrtSessionOptions;
+  /** Build the mutual self-attention graphs (default true). */
+  readonly mutualSelfAttention?: boolean;
 }
 
 interface Sessions {
+  /** The UNet; with mutual self-attention, it also returns the swapped layers' K and V. */
   unet: OrtSession;
+  /** The UNet taking those layers' K and V as inputs (absent without mutual self-attention). */
+  unetEdited?: OrtSession;
   features: OrtSession;
   forward: OrtSession;
   backward: OrtSession;
@@ -89,14 +106,16 @@ export class DiffusionBackend implements DragBackend {
   private readonly vaeIo: VaeEncoderIo;
   private readonly context: OrtTensor;
   private readonly latentDims: readonly [number, number, number, number];
+  private readonly masa: MutualAttentionGraphs | undefined;
   private disposed = false;
 
   private constructor(
     parts: DiffusionBackendParts,
     sessions: Sessions,
     graphs: DragGraphs,
-    io: { unet: UnetIo; vae: VaeEncoderIo; context: OrtTensor },
+    io: { unet: UnetIo; vae: VaeEncoderIo; context: OrtTensor; masa?: MutualAttentionGraphs },
   ) {
+    this.masa = io.masa;
     const { config } = parts.files;
     this.config = config;
     this.runtime = parts.runtime;
@@ -163,8 +182,12 @@ export class DiffusionBackend implements DragBackend {
       file: f.unet,
     });
     const vae = prepareVaeEncoder(files.vaeEncoder, f.vaeEncoder);
+    const shapes = { [unetIo.sample]: [1, config.latentChannels, side, side], [unetIo.timestep]: unetIo.timestepDims, [unetIo.context]: prompt.dims };
+    const layers = parts.mutualSelfAttention === false ? [] : mutualAttentionLayers(files.unet, config, f.unet);
+    const masa = layers.length > 0 ? buildMutualAttentionGraphs(files.unet, layers, shapes, config.mutualSelfAttention.startStep) : undefined;
     const sessions: Sessions = {
-      unet: await open(serializeModel(files.unet), 'UNet'),
+      unet: await open(masa ? masa.source : serializeModel(files.unet), 'UNet'),
+      ...(masa ? { unetEdited: await open(masa.edited, 'UNet with mutual self-attention') } : {}),
       features: await open(graphs.features, 'feature graph'),
       forward: await open(graphs.forward, 'split forward graph'),
       backward: await open(graphs.backward, 'backward graph'),
@@ -172,7 +195,7 @@ export class DiffusionBackend implements DragBackend {
       vaeDecoder: await open(serializeModel(files.vaeDecoder), 'VAE decoder'),
     };
     const context = new runtime.Tensor('float32', prompt.data, prompt.dims);
-    return new DiffusionBackend(parts, sessions, graphs, { unet: unetIo, vae: vae.io, context });
+    return new DiffusionBackend(parts, sessions, graphs, { unet: unetIo, vae: vae.io, context, ...(masa ? { masa } : {}) });
   }
 
   private assertLive(): void {
@@ -185,13 +208,30 @@ export class DiffusionBackend implements DragBackend {
 
   /** ε̂(z, t) of the full UNet with the prompt embedding. */
   async predictNoise(z: Float32Array, t: number): Promise<Float32Array> {
+    const out = this.unetIo.output;
+    return floats((await this.runUnet(this.sessions.unet, z, t, [out]))[out], out);
+  }
+
+  private async runUnet(session: OrtSession, z: Float32Array, t: number, fetches: readonly string[], extra: Record<string, OrtTensor> = {}): Promise<Record<string, OrtTensor>> {
     this.assertLive();
     const io = this.unetIo;
-    const out = await this.sessions.unet.run(
-      { [io.sample]: this.latentTensor(z), [io.timestep]: timestepTensor(this.runtime, io, t), [io.context]: this.context },
-      [io.output],
-    );
-    return floats(out[io.output], io.output);
+    return session.run({ [io.sample]: this.latentTensor(z), [io.timestep]: timestepTensor(this.runtime, io, t), [io.context]: this.context, ...extra }, fetches);
+  }
+
+  /**
+   * One denoising step of both branches with mutual self-attention: the source branch runs the
+   * UNet and hands its keys and values to the edited branch's UNet.
+   */
+  private async mutualStep(src: Float32Array, edit: Float32Array, t: number, masa: MutualAttentionGraphs, edited: OrtSession): Promise<[Float32Array, Float32Array]> {
+    const out = this.unetIo.output;
+    const s = await this.runUnet(this.sessions.unet, src, t, [out, ...masa.links.flatMap((l) => [l.sourceKey, l.sourceValue])]);
+    const kv: Record<string, OrtTensor> = {};
+    for (const l of masa.links) {
+      kv[l.editedKey] = s[l.sourceKey]!;
+      kv[l.editedValue] = s[l.sourceValue]!;
+    }
+    const e = await this.runUnet(edited, edit, t, [out], kv);
+    return [this.scheduler.step(floats(s[out], out), t, src).latent, this.scheduler.step(floats(e[out], out), t, edit).latent];
   }
 
   /** Runs DDIM steps over `timesteps`, inverting (ascending t) or denoising (descending t). */
@@ -322,11 +362,32 @@ export class DiffusionBackend implements DragBackend {
     };
   }
 
-  /** z_0 of a latent: DDIM from t down to the end of the table (35 UNet calls for DragDiffusion). */
-  async denoise(latent: DragLatent, options?: DiffusionCallOptions): Promise<Float32Array> {
+  /**
+   * z_0 of a latent: DDIM from t down to the end of the table (35 UNet calls for DragDiffusion),
+   * with mutual self-attention against `latent.frozen` when the model has it (70 calls).
+   */
+  async denoise(latent: DragLatent, options?: DiffusionRenderOptions): Promise<Float32Array> {
     this.assertLive();
     this.checkLatent(latent);
-    return this.walk(new Float32Array(latent.optimized), this.scheduler.denoiseTimesteps(this.config.inversionStrength), 'denoise', 'denoise', options);
+    const timesteps = this.scheduler.denoiseTimesteps(this.config.inversionStrength);
+    const { masa } = this;
+    const edited = this.sessions.unetEdited;
+    const mutual = masa && edited && options?.mutualSelfAttention !== false && latent.frozen.length === latent.optimized.length;
+    if (!mutual) return this.walk(new Float32Array(latent.optimized), timesteps, 'denoise', 'denoise', options);
+    let src: Float32Array = new Float32Array(latent.frozen);
+    let edit: Float32Array = new Float32Array(latent.optimized);
+    for (let i = 0; i < timesteps.length; i++) {
+      options?.signal?.throwIfAborted();
+      const t = timesteps[i]!;
+      if (i >= masa.startStep) {
+        [src, edit] = await this.mutualStep(src, edit, t, masa, edited);
+      } else {
+        src = this.scheduler.step(await this.predictNoise(src, t), t, src).latent;
+        edit = this.scheduler.step(await this.predictNoise(edit, t), t, edit).latent;
+      }
+      options?.onProgress?.({ stage: 'denoise', step: i + 1, total: timesteps.length });
+    }
+    return edit;
   }
 
   /** The image of z_0: VAE decode of z_0 / scaling factor, from [−1, 1] to RGBA8. */
@@ -342,7 +403,7 @@ export class DiffusionBackend implements DragBackend {
     return image;
   }
 
-  async render(latent: DragLatent, options?: DiffusionCallOptions): Promise<RgbaImage> {
+  async render(latent: DragLatent, options?: DiffusionRenderOptions): Promise<RgbaImage> {
     return this.decode(await this.denoise(latent, options), options);
   }
 

@@ -1,5 +1,7 @@
 export { DiffusionBackend } from './diffusion-backend.js';
-export type { DiffusionBackendParts, DiffusionCallOptions, DiffusionDragDefaults, DiffusionProgress } from './diffusion-backend.js';
+export type { DiffusionBackendParts, DiffusionCallOptions, DiffusionDragDefaults, DiffusionProgress, DiffusionRenderOptions } from './diffusion-backend.js';
+export { mutualAttentionLayers, buildMutualAttentionGraphs } from './mutual-attention.js';
+export type { MutualAttentionGraphs } from './mutual-attention.js';
 export { DdimScheduler, SD15_DDIM } from './ddim-scheduler.js';
 export type { DdimConfig, DdimStepResult } from './ddim-scheduler.js';
 export { parseDiffusionConfig, parseSchedulerConfig } from './model-config.js';
