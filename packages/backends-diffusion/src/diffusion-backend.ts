@@ -15,6 +15,7 @@ import type { DragGraphs } from './build-drag-graphs.js';
 import { DdimScheduler } from './ddim-scheduler.js';
 import { assertPlainOnnx, findBlockOutput } from './find-unet-tensors.js';
 import { encodeImageMean } from './encode-image.js';
+import { imageKey } from './image-key.js';
 import { chwToRgba } from './image-convert.js';
 import type { DiffusionModelConfig } from './model-config.js';
 import type { DiffusionModelFiles } from './model-files.js';
@@ -107,6 +108,9 @@ export class DiffusionBackend implements DragBackend {
   private readonly context: OrtTensor;
   private readonly latentDims: readonly [number, number, number, number];
   private readonly masa: MutualAttentionGraphs | undefined;
+  /** z_t of recently inverted images by content, so a second drag of the same image skips inversion. */
+  private readonly inversions = new Map<string, DragLatent>();
+  private static readonly INVERSION_CACHE_SIZE = 4;
   private disposed = false;
 
   private constructor(
@@ -278,9 +282,15 @@ export class DiffusionBackend implements DragBackend {
     const { scheduler, config } = this;
     if (source.type === 'latent') return this.resumeLatent(source.latent);
     if (source.type === 'image') {
+      const key = imageKey(source.image);
+      const cached = this.inversions.get(key);
+      if (cached) return this.resumeLatent(cached);
       const { z0, notices } = await this.encodeImage(source.image, options);
       const zt = await this.walk(z0, scheduler.inversionTimesteps(config.inversionStrength), 'invert', 'invert', options);
-      return this.makeLatent(zt, { source: 'image', ...(notices.length ? { notices: [...notices] } : {}) });
+      const latent = this.makeLatent(zt, { source: 'image', ...(notices.length ? { notices: [...notices] } : {}) });
+      this.inversions.set(key, latent);
+      if (this.inversions.size > DiffusionBackend.INVERSION_CACHE_SIZE) this.inversions.delete(this.inversions.keys().next().value!);
+      return this.resumeLatent(latent);
     }
     if (!Number.isInteger(source.seed) || source.seed < 0) throw new StableDragError('INVALID_INPUT', `A seed must be a non-negative integer, got ${source.seed}.`);
     const normal = createNormalRng(source.seed);
@@ -410,6 +420,7 @@ export class DiffusionBackend implements DragBackend {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    this.inversions.clear();
     await Promise.all(Object.values(this.sessions).map((s) => s.release()));
   }
 }

@@ -93,3 +93,15 @@ describe('rgbaToChw / chwToRgba', () => {
     expect([...chwToRgba(chw, 1, 1).data]).toEqual([0, 255, 128, 255]);
   });
 });
+
+describe('imageKey', () => {
+  it('is equal for equal images and differs when one byte or the shape changes', async () => {
+    const { imageKey } = await import('./image-key.js');
+    const a = { data: Uint8ClampedArray.from({ length: 64 }, (_, i) => i), width: 4, height: 4 };
+    expect(imageKey({ ...a, data: new Uint8ClampedArray(a.data) })).toBe(imageKey(a));
+    const b = new Uint8ClampedArray(a.data);
+    b[17] = 0;
+    expect(imageKey({ ...a, data: b })).not.toBe(imageKey(a));
+    expect(imageKey({ ...a, width: 8, height: 2 })).not.toBe(imageKey(a));
+  });
+});

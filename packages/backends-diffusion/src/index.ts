@@ -21,3 +21,4 @@ export type { OrtRuntime, OrtSession, OrtSessionOptions, OrtTensor, OrtTensorDat
 export { trainLora, applyLora } from './train-lora.js';
 export type { LoraTrainingOptions, LoraWeights } from './train-lora.js';
 export { encodeImageMean } from './encode-image.js';
+export { imageKey } from './image-key.js';

@@ -108,6 +108,13 @@ describe('DiffusionBackend on the layout model', () => {
     const { z0 } = await b.encodeImage({ data: data.slice(0, 64 * 64 * 4), width: 64, height: 64 });
     expect(latent.optimized.some((v, i) => Math.abs(v - z0[i]!) > 1e-3)).toBe(true);
     expect(latent.optimized.every(Number.isFinite)).toBe(true);
+    // A second drag of the same image reuses the inversion (no UNet call, no progress) and gets its own copy.
+    events.length = 0;
+    const again = await b.createLatent({ type: 'image', image: { data, width: w, height: h } }, { onProgress: (p) => events.push(p) });
+    expect(events).toEqual([]);
+    expectAllClose(again.optimized, latent.optimized, { atol: 0, rtol: 0 });
+    again.optimized[0] = 99;
+    expect((await b.createLatent({ type: 'image', image: { data, width: w, height: h } })).optimized[0]).toBe(latent.optimized[0]);
     await b.dispose();
   });
 
