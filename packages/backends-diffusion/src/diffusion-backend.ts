@@ -13,7 +13,7 @@ import { serializeModel } from '@stabledrag/onnx-autograd';
 import { buildDragGraphs } from './build-drag-graphs.js';
 import type { DragGraphs } from './build-drag-graphs.js';
 import { DdimScheduler } from './ddim-scheduler.js';
-import { assertPlainOnnx, findBlockOutput } from './find-unet-tensors.js';
+import { assertPlainOnnx, assertSupportedWeights, findBlockOutput } from './find-unet-tensors.js';
 import { encodeImageMean } from './encode-image.js';
 import { imageKey } from './image-key.js';
 import { chwToRgba } from './image-convert.js';
@@ -158,10 +158,10 @@ export class DiffusionBackend implements DragBackend {
     const { runtime, files } = parts;
     const { config } = files;
     const f = config.files;
-    assertPlainOnnx(files.unet, f.unet);
-    assertPlainOnnx(files.vaeEncoder, f.vaeEncoder);
-    assertPlainOnnx(files.vaeDecoder, f.vaeDecoder);
-    assertPlainOnnx(files.textEncoder, f.textEncoder);
+    for (const [model, file] of [[files.unet, f.unet], [files.vaeEncoder, f.vaeEncoder], [files.vaeDecoder, f.vaeDecoder], [files.textEncoder, f.textEncoder]] as const) {
+      assertPlainOnnx(model, file);
+      assertSupportedWeights(model, file);
+    }
     const opts: OrtSessionOptions = { graphOptimizationLevel: 'all', ...parts.sessionOptions };
     const open = async (bytes: Uint8Array, what: string): Promise<OrtSession> => {
       try {

@@ -8,7 +8,7 @@ export { parseDiffusionConfig, parseSchedulerConfig } from './model-config.js';
 export type { DiffusionModelConfig, DiffusionConfigSources } from './model-config.js';
 export { readDiffusionModelFiles, loadOnnxFile } from './model-files.js';
 export type { DiffusionModelFiles, ReadModelFile } from './model-files.js';
-export { assertPlainOnnx, findBlockOutput, findSelfAttention } from './find-unet-tensors.js';
+export { assertPlainOnnx, assertSupportedWeights, findBlockOutput, findSelfAttention } from './find-unet-tensors.js';
 export type { SelfAttentionTensors } from './find-unet-tensors.js';
 export { buildDragGraphs } from './build-drag-graphs.js';
 export type { DragGraphs, DragGraphOptions } from './build-drag-graphs.js';

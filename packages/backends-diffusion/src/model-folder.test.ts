@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { serializeModel, serializeModelWithExternalData } from '@stabledrag/onnx-autograd';
 import type { OnnxModel, OnnxNode } from '@stabledrag/onnx-autograd';
-import { assertPlainOnnx, findBlockOutput, findSelfAttention } from './find-unet-tensors.js';
+import { assertPlainOnnx, assertSupportedWeights, findBlockOutput, findSelfAttention } from './find-unet-tensors.js';
 import { parseDiffusionConfig, parseSchedulerConfig } from './model-config.js';
 import { readDiffusionModelFiles } from './model-files.js';
 
@@ -122,5 +122,12 @@ describe('finding tensors by diffusers module names', () => {
       /^unet\/model.onnx uses the com.microsoft op MultiHeadAttention \(node "\/up_blocks.2\/attentions.0\/Attention_0"\), which cannot be differentiated: .*export the model again without optimisation/,
     );
     expect(() => assertPlainOnnx(unet, 'unet/model.onnx')).not.toThrow();
+  });
+
+  it('refuses float16 weights and says to export in float32', () => {
+    const half = model([node('n', 'Add', ['x', 'w'], ['y'])], 'y', new Float32Array(4));
+    half.graph.initializers.set('w', { dtype: 10, dims: [4], data: new Float64Array(0), raw: new Uint8Array(8) });
+    expect(() => assertSupportedWeights(half, 'unet/model.onnx')).toThrow(/^unet\/model.onnx stores weights in 16-bit floats \(e.g. "w"\); export the model in float32/);
+    expect(() => assertSupportedWeights(model([node('n', 'Relu', ['x'], ['y'])], 'y', new Float32Array(4)), 'u')).not.toThrow();
   });
 });
