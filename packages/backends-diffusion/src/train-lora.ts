@@ -85,6 +85,92 @@ function timestepBatch(runtime: OrtRuntime, io: UnetIo, ts: readonly number[]): 
   return new runtime.Tensor('float32', Float32Array.from(ts), dims);
 }
 
+/** All of A and B in one array, so one AdamW updates every adapter; `slots` say where each lives. */
+interface PackedAdapters {
+  readonly params: Float32Array;
+  readonly slots: ReadonlyMap<string, { readonly start: number; readonly length: number; readonly dims: readonly number[] }>;
+}
+
+function packAdapters(adapters: readonly LoraAdapter[], rand: () => number): PackedAdapters {
+  const slots = new Map<string, { start: number; length: number; dims: number[] }>();
+  let total = 0;
+  const place = (name: string, dims: number[]): void => {
+    slots.set(name, { start: total, length: dims[0]! * dims[1]!, dims });
+    total += dims[0]! * dims[1]!;
+  };
+  for (const a of adapters) {
+    place(a.down, [a.rank, a.inFeatures]);
+    place(a.up, [a.outFeatures, a.rank]);
+  }
+  const params = new Float32Array(total);
+  for (const a of adapters) {
+    const init = initialLoraWeights(a, rand);
+    params.set(init.down, slots.get(a.down)!.start);
+    params.set(init.up, slots.get(a.up)!.start);
+  }
+  return { params, slots };
+}
+
+/** x_t = √ᾱ_t z_0 + √(1−ᾱ_t) ε for each timestep of the batch (DDPM's add_noise). */
+function addNoise(z0: Float32Array, noise: Float32Array, ts: readonly number[], alphas: Float64Array): Float32Array {
+  const n = z0.length;
+  const xt = new Float32Array(ts.length * n);
+  ts.forEach((t, b) => {
+    const [s, r] = [Math.sqrt(alphas[t]!), Math.sqrt(1 - alphas[t]!)];
+    for (let i = 0; i < n; i++) xt[b * n + i] = s * z0[i]! + r * noise[b * n + i]!;
+  });
+  return xt;
+}
+
+/** F.mse_loss(reduction='mean') of ε̂ against ε, and its gradient 2(ε̂ − ε)/N. */
+function mseLoss(pred: Float32Array, target: Float32Array): { loss: number; cotangent: Float32Array } {
+  let loss = 0;
+  const cotangent = new Float32Array(pred.length);
+  for (let i = 0; i < pred.length; i++) {
+    const d = pred[i]! - target[i]!;
+    loss += d * d;
+    cotangent[i] = (2 * d) / pred.length;
+  }
+  return { loss: loss / pred.length, cotangent };
+}
+
+interface StepContext {
+  readonly runtime: OrtRuntime;
+  readonly io: UnetIo;
+  readonly graphs: LoraGraphs;
+  readonly forward: OrtSession;
+  readonly backward: OrtSession;
+  readonly sampleShape: readonly number[];
+}
+
+/** One forward and backward pass of the adapted UNet: the loss and dL/d(every A and B), packed. */
+async function lossAndGradient(c: StepContext, packed: PackedAdapters, xt: Float32Array, ts: readonly number[], noise: Float32Array): Promise<{ loss: number; grad: Float32Array }> {
+  const { runtime, io, graphs: g } = c;
+  const feeds: Record<string, OrtTensor> = { [io.sample]: new runtime.Tensor('float32', xt, c.sampleShape), [io.timestep]: timestepBatch(runtime, io, ts) };
+  for (const [name, o] of packed.slots) feeds[name] = new runtime.Tensor('float32', packed.params.slice(o.start, o.start + o.length), o.dims);
+  const out = await c.forward.run(feeds, g.forwardOutputs);
+  const { loss, cotangent } = mseLoss(out[io.output]?.data as Float32Array, noise);
+  const bfeeds: Record<string, OrtTensor> = {};
+  for (const name of g.backwardInputs) {
+    const t = name === g.cotangent ? new runtime.Tensor('float32', cotangent, c.sampleShape) : (out[name] ?? feeds[name]);
+    if (!t) throw new StableDragError('MODEL_ERROR', `The LoRA backward graph needs "${name}", which the forward did not output.`);
+    bfeeds[name] = t;
+  }
+  const res = await c.backward.run(bfeeds);
+  const grad = new Float32Array(packed.params.length);
+  for (const [name, o] of packed.slots) grad.set(res[g.gradients[name]!]!.data as Float32Array, o.start);
+  return { loss, grad };
+}
+
+function checkOptions(rank: number, steps: number, batch: number, io: UnetIo, file: string): void {
+  for (const [k, v] of [['rank', rank], ['steps', steps], ['batch', batch]] as const) {
+    if (!Number.isInteger(v) || v < (k === 'steps' ? 0 : 1)) throw new StableDragError('INVALID_INPUT', `LoRA ${k} must be a ${k === 'steps' ? 'non-negative' : 'positive'} integer, got ${v}.`);
+  }
+  if (batch > 1 && io.timestepDims.length === 0) {
+    throw new StableDragError('INVALID_INPUT', `${file} takes one scalar timestep, so LoRA can only train with batch 1 (got ${batch}).`);
+  }
+}
+
 /**
  * Fine-tunes LoRA adapters (to_q, to_k, to_v, to_out.0 of every attention) on one image, as
  * DragDiffusion does before a drag: at each step `batch` copies of z_0 are noised to uniformly
@@ -100,17 +186,9 @@ export async function trainLora(
 ): Promise<LoraWeights> {
   const { runtime, files } = parts;
   const { config } = files;
-  const rank = options.rank ?? 16;
-  const steps = options.steps ?? 80;
-  const batch = options.batch ?? 4;
-  const seed = options.seed ?? 0;
-  for (const [k, v] of [['rank', rank], ['steps', steps], ['batch', batch]] as const) {
-    if (!Number.isInteger(v) || v < (k === 'steps' ? 0 : 1)) throw new StableDragError('INVALID_INPUT', `LoRA ${k} must be a ${k === 'steps' ? 'non-negative' : 'positive'} integer, got ${v}.`);
-  }
+  const [rank, steps, batch, seed] = [options.rank ?? 16, options.steps ?? 80, options.batch ?? 4, options.seed ?? 0];
   const io = describeUnet(files.unet, config.files.unet);
-  if (batch > 1 && io.timestepDims.length === 0) {
-    throw new StableDragError('INVALID_INPUT', `${config.files.unet} takes one scalar timestep, so LoRA can only train with batch 1 (got ${batch}).`);
-  }
+  checkOptions(rank, steps, batch, io, config.files.unet);
   options.signal?.throwIfAborted();
   const opts: OrtSessionOptions = { graphOptimizationLevel: 'all', ...parts.sessionOptions };
   const sessions: OrtSession[] = [];
@@ -125,68 +203,27 @@ export async function trainLora(
     const { z0 } = await encodeImageMean(runtime, await open(serializeModel(vae.model)), vae.io, config, image);
     const side = config.resolution / config.vaeScaleFactor;
     const sampleShape = [batch, config.latentChannels, side, side];
-    const g = buildLoraGraphs(files.unet, io, rank, context, sampleShape);
-    const [fwd, bwd] = [await open(g.forward), await open(g.backward)];
-
+    const graphs = buildLoraGraphs(files.unet, io, rank, context, sampleShape);
+    const ctx: StepContext = { runtime, io, graphs, forward: await open(graphs.forward), backward: await open(graphs.backward), sampleShape };
     const rand = createRng(seed);
     const normal = createNormalRng(seed + 1);
-    // All of A and B in one array, so one AdamW updates every adapter.
-    const offsets = new Map<string, { start: number; length: number; dims: number[] }>();
-    const inits = g.adapters.map((a) => initialLoraWeights(a, rand));
-    let total = 0;
-    g.adapters.forEach((a) => {
-      offsets.set(a.down, { start: total, length: a.rank * a.inFeatures, dims: [a.rank, a.inFeatures] });
-      total += a.rank * a.inFeatures;
-      offsets.set(a.up, { start: total, length: a.outFeatures * a.rank, dims: [a.outFeatures, a.rank] });
-      total += a.outFeatures * a.rank;
-    });
-    const params = new Float32Array(total);
-    g.adapters.forEach((a, i) => {
-      params.set(inits[i]!.down, offsets.get(a.down)!.start);
-      params.set(inits[i]!.up, offsets.get(a.up)!.start);
-    });
-    const adamw = new AdamW(total, { lr: options.learningRate ?? 5e-4, weightDecay: options.weightDecay ?? 1e-2 });
+    const packed = packAdapters(graphs.adapters, rand);
+    const adamw = new AdamW(packed.params.length, { lr: options.learningRate ?? 5e-4, weightDecay: options.weightDecay ?? 1e-2 });
     const alphas = DdimScheduler.alphasCumprod(config.scheduler);
     const T = config.scheduler.numTrainTimesteps;
-    const n = z0.length;
     const losses: number[] = [];
-    const grad = new Float32Array(total);
     for (let step = 0; step < steps; step++) {
       options.signal?.throwIfAborted();
       const ts = Array.from({ length: batch }, () => Math.min(T - 1, Math.floor(rand() * T)));
-      const noise = Float32Array.from({ length: batch * n }, () => normal());
-      const xt = new Float32Array(batch * n);
-      ts.forEach((t, b) => {
-        const [s, r] = [Math.sqrt(alphas[t]!), Math.sqrt(1 - alphas[t]!)];
-        for (let i = 0; i < n; i++) xt[b * n + i] = s * z0[i]! + r * noise[b * n + i]!;
-      });
-      const feeds: Record<string, OrtTensor> = { [io.sample]: new runtime.Tensor('float32', xt, sampleShape), [io.timestep]: timestepBatch(runtime, io, ts) };
-      for (const [name, o] of offsets) feeds[name] = new runtime.Tensor('float32', params.slice(o.start, o.start + o.length), o.dims);
-      const out = await fwd.run(feeds, g.forwardOutputs);
-      const eps = out[io.output]?.data as Float32Array;
-      // F.mse_loss(reduction='mean') and its gradient 2(ε̂ − ε)/N.
-      let loss = 0;
-      const cot = new Float32Array(eps.length);
-      for (let i = 0; i < eps.length; i++) {
-        const d = eps[i]! - noise[i]!;
-        loss += d * d;
-        cot[i] = (2 * d) / eps.length;
-      }
-      losses.push(loss / eps.length);
-      const bfeeds: Record<string, OrtTensor> = {};
-      for (const name of g.backwardInputs) {
-        const t = name === g.cotangent ? new runtime.Tensor('float32', cot, sampleShape) : (out[name] ?? feeds[name]);
-        if (!t) throw new StableDragError('MODEL_ERROR', `The LoRA backward graph needs "${name}", which the forward did not output.`);
-        bfeeds[name] = t;
-      }
-      const res = await bwd.run(bfeeds);
-      for (const [name, o] of offsets) grad.set(res[g.gradients[name]!]!.data as Float32Array, o.start);
-      adamw.step(params, grad);
-      options.onProgress?.({ stage: 'lora', step: step + 1, total: steps, loss: losses[step]! });
+      const noise = Float32Array.from({ length: batch * z0.length }, () => normal());
+      const { loss, grad } = await lossAndGradient(ctx, packed, addNoise(z0, noise, ts, alphas), ts, noise);
+      adamw.step(packed.params, grad);
+      losses.push(loss);
+      options.onProgress?.({ stage: 'lora', step: step + 1, total: steps, loss });
     }
     const values: Record<string, Float32Array> = {};
-    for (const [name, o] of offsets) values[name] = params.slice(o.start, o.start + o.length);
-    return { adapters: g.adapters, values, losses };
+    for (const [name, o] of packed.slots) values[name] = packed.params.slice(o.start, o.start + o.length);
+    return { adapters: graphs.adapters, values, losses };
   } finally {
     await Promise.all(sessions.map((s) => s.release()));
   }
