@@ -192,7 +192,12 @@ def export_folder(model: N.LatentDiffusion, out_dir: str, *, name: str, scaling_
         for n in e["nodes"].values():
             if n not in node_names:
                 raise SystemExit(f"node {n} not found in the exported UNet")
-    up_layers = [i for i, e in enumerate(layers) if e["module"].startswith("up_blocks.2.")]
+    # MasaCtrl in DragDiffusion: self-attention layers from `up_blocks[2]` on (SD 1.5: layer 10 of 16).
+    up_layers = [i for i, e in enumerate(layers) if e["module"].startswith(("up_blocks.2.", "up_blocks.3."))]
+    why = ("the self-attentions of up_blocks.2, the decoder level at half the latent resolution: DragDiffusion's "
+           "layer 10 of 16 selects SD's up_blocks[2] and [3]") if all(
+        layers[i]["module"].startswith("up_blocks.2.") for i in up_layers) else \
+        "the self-attentions of up_blocks.2 and up_blocks.3: DragDiffusion's layer 10 of 16 (SD 1.5's block pattern)"
 
     u, v = cfg["unet"], cfg["vae"]
     nblocks = len(u["channels"])
@@ -240,9 +245,7 @@ def export_folder(model: N.LatentDiffusion, out_dir: str, *, name: str, scaling_
         "features": {"tensor": feature, "block": "up_blocks.2", "channels": feat_c, "height": h, "width": h,
                      "resizeTo": R // 2},
         "selfAttention": layers,
-        "mutualSelfAttention": {"startStep": 0, "layers": up_layers,
-                                "why": "the self-attentions of up_blocks.2, the decoder level at half the latent "
-                                       "resolution: DragDiffusion's layer 10 of 16 selects SD's up_blocks[2] and [3]"},
+        "mutualSelfAttention": {"startStep": 0, "layers": up_layers, "why": why},
         "scheduler": {k: SCHEDULER[k] for k in ("beta_start", "beta_end", "beta_schedule", "num_train_timesteps", "steps_offset",
                                                  "set_alpha_to_one", "clip_sample", "prediction_type")},
         "defaults": DRAG_DEFAULTS,

@@ -1,12 +1,15 @@
 #!/usr/bin/python3
 """The tiny random-weight SD-1.5-layout model for tests, and its PyTorch golden data.
 
-  /usr/bin/python3 tools/diffusion/make_tiny.py
-    -> packages/backends-diffusion/models/sd15-layout-tiny/         (the model folder, see export.py)
-    -> packages/backends-diffusion/models/sd15-layout-tiny-golden/  golden.json + golden.bin
-    -> tools/.cache/diffusion-verify/unet-features.onnx             (the UNet with the feature tensor
-                                                                     as a second output, for verify.mjs)
-  node tools/diffusion/verify.mjs   # checks the ONNX files in onnxruntime-node against the golden
+  /usr/bin/python3 tools/diffusion/make_tiny.py [tiny | tiny-sd15]
+    -> packages/backends-diffusion/models/<folder>/         (the model folder, see export.py)
+    -> packages/backends-diffusion/models/<folder>-golden/  golden.json + golden.bin
+    -> tools/.cache/diffusion-verify/<folder>/unet-features.onnx  (the UNet with the feature tensor
+                                                             as a second output, for verify.mjs)
+  node tools/diffusion/verify.mjs [<folder>] [--web]   # the ONNX files in onnxruntime against the golden
+  Folders: tiny -> sd15-layout-tiny (VAE factor 4, the embedded model's block pattern);
+  tiny-sd15 -> sd15-layout-tiny-f8 (VAE factor 8 and SD 1.5's block pattern: attention at the
+  three finest levels, 2 resnets per level, 16 self-attention layers).
 
 Deterministic: torch.manual_seed(2024). Norm affines are randomised (PyTorch initialises them to
 1 and 0, which would hide a wrong affine VJP). The golden values are computed in float64 from the
@@ -19,6 +22,8 @@ Golden gradients (for @stabledrag/onnx-autograd): F = the output of `up_blocks.2
     y = W x + (B A x) * alpha / r,   A: [r, in],  B: [out, r]   (PyTorch / peft layout),
   added to the output of the projection's MatMul node (to_out.0's bias Add follows), we record
   features_lora, grad_sample_lora and grad_A_<p>, grad_B_<p> = d<F_lora, c>/dA_p, dB_p.
+  A second, separate case puts LoRA on the cross-attention's to_k / to_v (input: the text
+  embedding): features_lora_attn2, grad_attn2_A_<p>, grad_attn2_B_<p>.
 """
 from __future__ import annotations
 
@@ -36,19 +41,26 @@ sys.path.insert(0, HERE)
 import export as E  # noqa: E402
 import networks as N  # noqa: E402
 
-NAME = "sd15-layout-tiny"
+# config name -> model folder name
+FOLDERS = {"tiny": "sd15-layout-tiny", "tiny-sd15": "sd15-layout-tiny-f8"}
+CONFIG = sys.argv[1] if len(sys.argv) > 1 else "tiny"
+if CONFIG not in FOLDERS:
+    raise SystemExit(f"unknown config {CONFIG!r}: use one of {sorted(FOLDERS)}")
+NAME = FOLDERS[CONFIG]
 OUT = os.path.join(E.MODELS, NAME)
 GOLDEN = os.path.join(E.MODELS, NAME + "-golden")
-CACHE = os.path.join(E.ROOT, "tools", ".cache", "diffusion-verify")
+CACHE = os.path.join(E.ROOT, "tools", ".cache", "diffusion-verify", NAME)
 LORA_MODULE = "up_blocks.2.attentions.0.transformer_blocks.0.attn1"
 PROJECTIONS = ["to_q", "to_k", "to_v", "to_out.0"]
+LORA2_MODULE = "up_blocks.2.attentions.0.transformer_blocks.0.attn2"
+LORA2_PROJECTIONS = ["to_k", "to_v"]
 RANK, ALPHA = 4, 8.0
 TIMESTEP = 681.0
 
 
 def build() -> N.LatentDiffusion:
     torch.manual_seed(2024)
-    model = N.LatentDiffusion(N.CONFIGS["tiny"])
+    model = N.LatentDiffusion(N.CONFIGS[CONFIG])
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, (torch.nn.GroupNorm, torch.nn.LayerNorm)):
@@ -60,10 +72,10 @@ def build() -> N.LatentDiffusion:
 class Lora:
     """Forward hooks adding (B A x) * alpha / r to chosen Linear layers."""
 
-    def __init__(self, unet, module: str, rank: int, alpha: float, gen: torch.Generator, dtype):
+    def __init__(self, unet, module: str, rank: int, alpha: float, gen: torch.Generator, dtype, projections=PROJECTIONS):
         mods = dict(unet.named_modules())
         self.params, self.handles = {}, []
-        for p in PROJECTIONS:
+        for p in projections:
             lin = mods[f"{module}.{p}"]
             a = (torch.randn(rank, lin.in_features, generator=gen, dtype=torch.float64) / lin.in_features ** 0.5).to(dtype)
             b = (0.3 * torch.randn(lin.out_features, rank, generator=gen, dtype=torch.float64)).to(dtype)
@@ -120,6 +132,15 @@ def main() -> None:
     fd = directional_check(m64.unet, sample, t, ehs, cot, flat, grads)
     lora.remove()
 
+    # Second case: LoRA on the cross-attention's to_k / to_v, whose input is encoder_hidden_states
+    # (a graph input, not on the path from `sample`): the weight gradient must still flow.
+    gen2 = torch.Generator().manual_seed(13)
+    lora2 = Lora(m64.unet, LORA2_MODULE, RANK, ALPHA, gen2, torch.float64, LORA2_PROJECTIONS)
+    _o2, feat_x = unet_features(m64.unet, sample, t, ehs)
+    flat2 = [p for ab in lora2.params.values() for p in ab]
+    grads2 = torch.autograd.grad((feat_x * cot).sum(), flat2)
+    lora2.remove()
+
     img = torch.rand(1, 3, R, R, generator=gen, dtype=torch.float64) * 2 - 1
     lat = torch.randn(1, L, h, h, generator=gen, dtype=torch.float64)
     with torch.no_grad():
@@ -143,8 +164,13 @@ def main() -> None:
         a, b = lora.params[p]
         tensors[f"lora_A_{p}"], tensors[f"lora_B_{p}"] = a, b
         tensors[f"grad_A_{p}"], tensors[f"grad_B_{p}"] = grads[1 + 2 * i], grads[2 + 2 * i]
+    tensors["features_lora_attn2"] = feat_x
+    for i, p in enumerate(LORA2_PROJECTIONS):
+        a, b = lora2.params[p]
+        tensors[f"lora_attn2_A_{p}"], tensors[f"lora_attn2_B_{p}"] = a, b
+        tensors[f"grad_attn2_A_{p}"], tensors[f"grad_attn2_B_{p}"] = grads2[2 * i], grads2[2 * i + 1]
     write_golden(tensors, {
-        "about": "PyTorch float64 golden data for the sd15-layout-tiny model (tools/diffusion/make_tiny.py)",
+        "about": f"PyTorch float64 golden data for the {NAME} model (tools/diffusion/make_tiny.py{'' if CONFIG == 'tiny' else ' ' + CONFIG})",
         "timestep": TIMESTEP,
         "features": {"tensor": desc["features"]["tensor"], "module": "up_blocks.2 (output, after its upsampler)"},
         "objective": "sum(features * cotangent)",
@@ -154,6 +180,13 @@ def main() -> None:
             "shapes": "A [rank, in_features], B [out_features, rank]",
             "nodes": {p: f"/up_blocks.2/attentions.0/transformer_blocks.0/attn1/{p}/MatMul" for p in PROJECTIONS},
             "matmulInputs": "x [B, tokens, in] @ W [in, out] (the ONNX initializer is the transposed torch weight)",
+        },
+        "loraAttn2": {
+            "module": LORA2_MODULE, "rank": RANK, "alpha": ALPHA, "scale": ALPHA / RANK,
+            "what": "a separate case (no attn1 LoRA): LoRA on the cross-attention's to_k and to_v, whose input is "
+                    "encoder_hidden_states; tensors features_lora_attn2, lora_attn2_{A,B}_<p>, grad_attn2_{A,B}_<p>",
+            "shapes": "A [rank, cross_attention_dim], B [out_features, rank]",
+            "nodes": {p: f"/up_blocks.2/attentions.0/transformer_blocks.0/attn2/{p}/MatMul" for p in LORA2_PROJECTIONS},
         },
         "finiteDifferenceCheck": fd,
         "float32VsFloat64": {

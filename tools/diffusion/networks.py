@@ -46,6 +46,18 @@ CONFIGS: dict[str, dict] = {
         "vae": {"channels": [8, 8, 16], "layers_per_block": 1, "groups": 4},
         "text": {"dim": 16, "max_length": 77},
     },
+    # Random weights, for tests of SD 1.5's block pattern: VAE factor 8 (128x128 RGB -> 16x16x4),
+    # attention at the three finest UNet levels (so up_blocks.3 has attention at the latent
+    # resolution). One resnet per level (SD has two: 16 self-attention layers; here 10) keeps the
+    # folder under 2 MB, most of which is graph structure. ~1.9 MB in all.
+    "tiny-sd15": {
+        "resolution": 128,
+        "latent_channels": 4,
+        "unet": {"channels": [8, 16, 16, 16], "attention": [True, True, True, False],
+                 "layers_per_block": 1, "heads": 2, "groups": 4, "cross_attention_dim": 16},
+        "vae": {"channels": [8, 8, 16, 16], "layers_per_block": 1, "groups": 4},
+        "text": {"dim": 16, "max_length": 77},
+    },
     # The embedded model: 128x128 RGB -> 32x32x4 latent (VAE factor 4), attention at 16^2 and 8^2.
     "embedded": {
         "resolution": 128,
