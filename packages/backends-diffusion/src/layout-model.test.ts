@@ -1,6 +1,7 @@
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { assertConformance, expectAllClose } from '@stabledrag/core/conformance';
@@ -10,17 +11,22 @@ import { layoutModelDir, loadDiffusionBackend, readDiffusionModelFiles } from '.
 import type { DiffusionProgress } from './diffusion-backend.js';
 import { emptyPromptIds } from './prompt.js';
 import { describeUnet } from './unet-io.js';
+import { mutualAttentionLayers } from './mutual-attention.js';
 
-// PyTorch float64 golden data of the layout model (tools/diffusion/make_tiny.py).
-const goldenDir = new URL('../models/sd15-layout-tiny-golden/', import.meta.url);
-const goldenIndex = JSON.parse(readFileSync(new URL('golden.json', goldenDir), 'utf8')) as { tensors: Record<string, { dtype: string; offset: number; length: number }> };
-const goldenBin = readFileSync(new URL('golden.bin', goldenDir));
-function golden(name: string): Float32Array | Int32Array {
-  const t = goldenIndex.tensors[name];
-  if (!t) throw new Error(`no golden tensor ${name}`);
-  const bytes = goldenBin.buffer.slice(goldenBin.byteOffset + t.offset, goldenBin.byteOffset + t.offset + 4 * t.length);
-  return t.dtype === 'int32' ? new Int32Array(bytes) : new Float32Array(bytes);
+// PyTorch float64 golden data of the layout models (tools/diffusion/make_tiny.py).
+function goldenOf(folder: string): (name: string) => Float32Array | Int32Array {
+  const goldenDir = new URL(`../models/${folder}-golden/`, import.meta.url);
+  const index = JSON.parse(readFileSync(new URL('golden.json', goldenDir), 'utf8')) as { tensors: Record<string, { dtype: string; offset: number; length: number }> };
+  const bin = readFileSync(new URL('golden.bin', goldenDir));
+  return (name) => {
+    const t = index.tensors[name];
+    if (!t) throw new Error(`no golden tensor ${name}`);
+    const bytes = bin.buffer.slice(bin.byteOffset + t.offset, bin.byteOffset + t.offset + 4 * t.length);
+    return t.dtype === 'int32' ? new Int32Array(bytes) : new Float32Array(bytes);
+  };
 }
+/** The second layout folder: SD 1.5's VAE factor 8 and its attention pattern (128² images). */
+const f8Dir = fileURLToPath(new URL('../models/sd15-layout-tiny-f8/', import.meta.url));
 const maxAbs = (a: ArrayLike<number>): number => Array.from(a).reduce((m, x) => Math.max(m, Math.abs(x)), 0);
 const read = async (p: string): Promise<Uint8Array> => new Uint8Array(readFileSync(join(layoutModelDir, p)));
 
@@ -36,27 +42,43 @@ describe('the SD-1.5-layout model folder', () => {
     expect(config.selfAttention[5]?.key).toBe('/up_blocks.2/attentions.0/transformer_blocks.0/attn1/to_k/MatMul_output_0');
   });
 
-  it('drag graphs reproduce PyTorch\'s features and d⟨F, c⟩/dz_t at t = 681 (tolerance 1e-4 × max |golden|)', async () => {
-    const files = await readDiffusionModelFiles(read, layoutModelDir, 'x');
-    expect(Array.from(golden('input_ids'))).toEqual(emptyPromptIds(77, files.tokens));
-    const context = golden('encoder_hidden_states') as Float32Array;
-    // featureSize 16 = the block's own size: the half_pixel bilinear resize is then the identity.
-    const g = buildDragGraphs(files.unet, {
-      io: describeUnet(files.unet, 'unet/model.onnx'), featureTensor: files.config.featureTensor!, sampleShape: [1, 4, 16, 16],
-      timestep: 681, context, contextShape: [1, 77, 16], featureSize: 16, file: 'unet/model.onnx',
+  for (const [folder, dir] of [['sd15-layout-tiny', layoutModelDir], ['sd15-layout-tiny-f8', f8Dir]] as const) {
+    it(`${folder}: drag graphs reproduce PyTorch's features and d⟨F, c⟩/dz_t at t = 681 (tolerance 1e-4 × max |golden|)`, async () => {
+      const golden = goldenOf(folder);
+      const files = await readDiffusionModelFiles(async (p) => new Uint8Array(readFileSync(join(dir, p))), dir, 'x');
+      expect(Array.from(golden('input_ids'))).toEqual(emptyPromptIds(77, files.tokens));
+      const context = golden('encoder_hidden_states') as Float32Array;
+      // featureSize 16 = the block's own size: the half_pixel bilinear resize is then the identity.
+      const g = buildDragGraphs(files.unet, {
+        io: describeUnet(files.unet, 'unet/model.onnx'), featureTensor: files.config.featureTensor!, sampleShape: [1, 4, 16, 16],
+        timestep: 681, context, contextShape: [1, 77, 16], featureSize: 16, file: 'unet/model.onnx',
+      });
+      const fwd = await ort.InferenceSession.create(g.forward);
+      const bwd = await ort.InferenceSession.create(g.backward);
+      const sample = new ort.Tensor('float32', golden('sample') as Float32Array, [1, 4, 16, 16]);
+      const out = await fwd.run({ sample }, g.forwardOutputs as string[]);
+      const expF = golden('features');
+      expectAllClose(out[g.featureOutput]!.data as Float32Array, expF, { atol: 1e-4 * maxAbs(expF), rtol: 0 });
+      const feeds: Record<string, ort.Tensor> = { sample, [g.cotangent]: new ort.Tensor('float32', golden('cotangent') as Float32Array, [1, 16, 16, 16]) };
+      for (const n of g.backwardInputs) if (!feeds[n]) feeds[n] = out[n]!;
+      const grad = (await bwd.run(feeds))[g.gradient]!.data as Float32Array;
+      const expG = golden('grad_sample');
+      expectAllClose(grad, expG, { atol: 1e-4 * maxAbs(expG), rtol: 0 });
+      await Promise.all([fwd.release(), bwd.release()]);
     });
-    const fwd = await ort.InferenceSession.create(g.forward);
-    const bwd = await ort.InferenceSession.create(g.backward);
-    const sample = new ort.Tensor('float32', golden('sample') as Float32Array, [1, 4, 16, 16]);
-    const out = await fwd.run({ sample }, g.forwardOutputs as string[]);
-    const expF = golden('features');
-    expectAllClose(out[g.featureOutput]!.data as Float32Array, expF, { atol: 1e-4 * maxAbs(expF), rtol: 0 });
-    const feeds: Record<string, ort.Tensor> = { sample, [g.cotangent]: new ort.Tensor('float32', golden('cotangent') as Float32Array, [1, 16, 16, 16]) };
-    for (const n of g.backwardInputs) if (!feeds[n]) feeds[n] = out[n]!;
-    const grad = (await bwd.run(feeds))[g.gradient]!.data as Float32Array;
-    const expG = golden('grad_sample');
-    expectAllClose(grad, expG, { atol: 1e-4 * maxAbs(expG), rtol: 0 });
-    await Promise.all([fwd.release(), bwd.release()]);
+  }
+});
+
+describe('DiffusionBackend on the VAE-factor-8 layout model', () => {
+  it('passes the conformance suite, with 128² images, 64² features and SD 1.5\'s mutual-attention layers', async () => {
+    await assertConformance(() => loadDiffusionBackend({ modelDir: f8Dir }), { seeds: [0], epsilon: 3e-2, vjpTolerance: { atol: 2e-3, rtol: 2e-2 } });
+    const b = await loadDiffusionBackend({ modelDir: f8Dir });
+    expect(b.info).toMatchObject({ imageWidth: 128, featureWidth: 64, featureScale: 2, optimizedSize: 1024 });
+    await b.dispose();
+    const files = await readDiffusionModelFiles(async (p) => new Uint8Array(readFileSync(join(f8Dir, p))), f8Dir, 'x');
+    const byDefault = mutualAttentionLayers(files.unet, { ...files.config, selfAttention: [], mutualSelfAttention: { layers: [], startStep: 0 } }, 'u');
+    expect(byDefault.map((l) => l.module)).toEqual(mutualAttentionLayers(files.unet, files.config, 'u').map((l) => l.module));
+    expect(byDefault).toHaveLength(4);
   });
 });
 
