@@ -4,7 +4,7 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { expectAllClose } from '@stabledrag/core/conformance';
 import { DiffusionBackend } from './diffusion-backend.js';
-import { layoutModelDir, readDiffusionModelFiles } from './node.js';
+import { layoutModelDir, loadDiffusionBackend, readDiffusionModelFiles } from './node.js';
 import type { OrtRuntime } from './ort-runtime.js';
 import { applyLora, trainLora } from './train-lora.js';
 
@@ -48,7 +48,8 @@ describe('LoRA fine-tuning on the input image (DragDiffusion: rank 16, AdamW 5e-
     const f = await files();
     const lora = await trainLora({ runtime, files: f }, photo(), { rank: 2, steps: 3, batch: 2, learningRate: 1e-2 });
     const plain = await DiffusionBackend.create({ runtime, files: f });
-    const tuned = await DiffusionBackend.create({ runtime, files: applyLora(f, lora) });
+    // The Node entry's `lora: { weights }` path merges the same adapters.
+    const tuned = await loadDiffusionBackend({ modelDir: layoutModelDir, lora: { weights: lora } });
     const latent = await plain.createLatent({ type: 'seed', seed: 1 });
     const d = await tuned.predictNoise(latent.optimized, 681);
     const e = await plain.predictNoise(latent.optimized, 681);
