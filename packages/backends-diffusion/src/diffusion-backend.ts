@@ -163,15 +163,21 @@ export class DiffusionBackend implements DragBackend {
       assertSupportedWeights(model, file);
     }
     const opts: OrtSessionOptions = { graphOptimizationLevel: 'all', ...parts.sessionOptions };
+    const opened: OrtSession[] = [];
     const open = async (bytes: Uint8Array, what: string): Promise<OrtSession> => {
       try {
-        return await runtime.InferenceSession.create(bytes, opts);
+        const session = await runtime.InferenceSession.create(bytes, opts);
+        opened.push(session);
+        return session;
       } catch (error) {
+        // Free what was opened before the failure: a caller cannot dispose a backend it never got.
+        await Promise.all(opened.map((s) => s.release()));
         throw new StableDragError('MODEL_ERROR', `ONNX Runtime could not load the ${what} of model "${config.name}": ${(error as Error).message}`, { cause: error });
       }
     };
     const text = await open(serializeModel(files.textEncoder), 'text encoder');
     const prompt = await encodePrompt(runtime, text, files.textEncoder, f.textEncoder, files.tokens).finally(() => text.release());
+    opened.length = 0;
     const unetIo = describeUnet(files.unet, f.unet);
     const scheduler = new DdimScheduler(config.inferenceSteps, config.scheduler);
     const side = config.resolution / config.vaeScaleFactor;
