@@ -13,6 +13,8 @@ function budget(b: number, distances: number[], lengths: number[], extra: Partia
     ssimFixed: null,
     mae1: 0.95,
     mae1Fixed: null,
+    mae1Outside: 0.95,
+    destroyed: false,
     ...extra,
   };
 }
@@ -21,7 +23,7 @@ function run(task: string, method: string, budgets: BudgetResult[]): RunRecord {
   return {
     task, method, stopReason: 'max-steps', steps: 10, setupMs: 1, trackerInitMs: 1, supervisorInitMs: 0,
     timings: { forward: 0, track: 0, supervise: 0, backward: 0, optimizer: 0, total: 0, n: 0 },
-    branches: { motion: 0, template: 0, none: 0 }, wallMs: 1, budgets,
+    branches: { motion: 0, template: 0, none: 0 }, wallMs: 1, maxFeatureRmsRatio: 1, budgets,
   };
 }
 

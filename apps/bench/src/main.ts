@@ -7,7 +7,9 @@ import { compare, summarise, type Summary } from './aggregate.js';
 import { loadBackend, ortVersion, type Runtime } from './backends.js';
 import { toFloat, writePng } from './image.js';
 import { contactSheet, markPoints, upscale } from './sheet.js';
-import { LAMBDA_SWEEP, loadMethodFactory, TABLE2, TAU_SWEEP, type MethodFactory, type MethodSpec } from './methods.js';
+import { LAMBDA_SWEEP, loadMethodFactory, TABLE2, TAU_SWEEP, UNBOUNDED, type MethodFactory, type MethodSpec } from './methods.js';
+import { longDragTasks } from './stability.js';
+import { renderStability } from './stability-report.js';
 import { measureNccError } from './ncc-error.js';
 import { locatePatch } from './metrics/ncc.js';
 import { referenceTasks } from './reference-tasks.js';
@@ -37,6 +39,8 @@ interface Options {
   out: string;
   report: string;
   examples: number;
+  /** The long budget of the stability section (issue #12: failures show up to 300 steps). */
+  longBudget: number;
 }
 
 function parseArgs(argv: readonly string[]): Options {
@@ -63,6 +67,7 @@ function parseArgs(argv: readonly string[]): Options {
     out,
     report: resolve(val('--report') ?? (quick || backend === 'reference' ? join(out, 'BENCHMARKS.md') : join(repoRoot, 'BENCHMARKS.md'))),
     examples: Number(val('--examples') ?? 6),
+    longBudget: Number(val('--long-budget') ?? (quick ? 100 : 300)),
   };
 }
 
@@ -166,7 +171,10 @@ async function main(): Promise<void> {
   const calib = await calibrate(backend, prepared[0]!, factory);
   log(`calibration: ${calib.msPerStep.toFixed(1)} ms/step, ${calib.msPerScore.toFixed(0)} ms per scored budget`);
   const maxBudget = Math.max(...opts.budgets);
-  const perTask2 = TABLE2.length * (maxBudget * calib.msPerStep + (opts.budgets.length + 1) * calib.msPerScore);
+  // DragGAN and StableDrag run to the long budget (most stop far earlier), the ablations to the Table 1 budgets.
+  const perTask2 =
+    2 * (opts.longBudget * calib.msPerStep + (opts.budgets.length + 2) * calib.msPerScore) +
+    (TABLE2.length - 2) * (maxBudget * calib.msPerStep + (opts.budgets.length + 1) * calib.msPerScore);
   const n2 = Math.max(1, Math.min(prepared.length, Math.floor((table2Deadline - performance.now()) / perTask2)));
   const table2Set = spread(prepared, n2);
   const exampleTasks = new Set(spread(table2Set, opts.examples).map((p) => p.task.id));
@@ -201,7 +209,19 @@ async function main(): Promise<void> {
   };
 
   log('Table 1/2 runs');
-  const table2Done = await runAll(TABLE2, table2Set, [0, ...opts.budgets], table2Deadline + 0.1 * (dragDeadline - table2Deadline), 'table2');
+  const table1Specs = TABLE2.filter((m) => m.id === 'draggan' || m.id === 'stabledrag');
+  const table2Until = table2Deadline + 0.1 * (dragDeadline - table2Deadline);
+  const table2Done = await runAll(table1Specs, table2Set, [0, ...opts.budgets, opts.longBudget], table2Until, 'table2');
+  await runAll(TABLE2.filter((m) => !table1Specs.includes(m)), table2Set.slice(0, table2Done), [0, ...opts.budgets], table2Until, 'table2');
+  // Stability: long drags (20–60 px) derived from the tasks, to the long budget, with the paper's
+  // unbounded score beside ours (issue #12).
+  const longSet: PreparedTask[] = [];
+  for (const t of longDragTasks(table2Set.slice(0, table2Done).map((p) => p.task), backend.info.imageWidth)) longSet.push(await prepareTask(backend, t));
+  log(`stability: ${longSet.length} long drags`);
+  const stabilityRecordsStart = records.length;
+  await runAll([...table1Specs, UNBOUNDED], longSet, [60, opts.longBudget], dragDeadline, 'long');
+  const longRecords = records.splice(stabilityRecordsStart);
+  writeFileSync(join(opts.out, 'long-runs.json'), JSON.stringify(longRecords));
   // τ = 0 of Table 4 and λ = 0 of Table 5 are one configuration (λ = 0, τ = 0): run it once.
   // The sweeps get whatever time Tables 1–2 left (drags that converge early leave more).
   const sweepWanted = Math.ceil(table2Set.length / opts.sweepEvery);
@@ -328,7 +348,25 @@ async function main(): Promise<void> {
   if (table2Done < prepared.length) notes.push(`Time limit: Tables 1–2 cover ${table2Done} of the ${prepared.length} tasks (spread evenly over the set; the rest did not fit the ${opts.timeLimitMin}-minute budget at ${calib.msPerStep.toFixed(0)} ms per step).`);
   notes.push(`Methods as built by \`createMethod\` of @stabledrag/cli: ${[...labels].filter(([id]) => TABLE2.some((m) => m.id === id)).map(([id, l]) => `${id} = ${l}`).join('; ')}.`);
 
+  const taskRecords = records;
+  // Tasks at odd positions of the sorted set were never used to choose the defaults (scripts/stability-sweep.ts tunes on the even ones).
+  const heldOut = new Set(tasks.filter((_, i) => i % 2 === 1).map((t) => t.id));
+  const stability = renderStability(
+    [
+      { title: 'The task set', records: taskRecords.filter((r) => r.method === 'draggan' || r.method === 'stabledrag') },
+      { title: 'The task set, held-out half (not used to choose the defaults)', records: taskRecords.filter((r) => heldOut.has(r.task) && (r.method === 'draggan' || r.method === 'stabledrag')) },
+      { title: 'Long drags (20–60 px)', records: longRecords },
+      { title: 'Long drags, held-out half', records: longRecords.filter((r) => heldOut.has(r.task.slice('long-'.length))) },
+    ],
+    [...table1Specs, UNBOUNDED].map((m) => ({ id: m.id, label: m.label })),
+    [60, opts.longBudget],
+    `DragGAN and StableDrag (defaults: bounded 'gated' confidence, λ = 0.3, τ = 0.4, lr ${backend.info.defaultLearningRate}) to ${opts.longBudget} steps, scored at 60 and ${opts.longBudget}; ` +
+      `"paper formula" is StableDrag with the tracker's unbounded filter response (\`normalisation: 'none'\`), run on the long drags only. ` +
+      'The defaults were chosen on the even-position tasks (and their long variants) by `apps/bench/scripts/stability-sweep.ts`; the held-out rows are the odd ones.',
+  );
+
   const report = renderReport({
+    stability,
     header: {
       date: new Date().toISOString().replace('T', ' ').slice(0, 16) + ' UTC',
       cpu: cpu[0]?.model.trim() ?? 'unknown CPU',

@@ -13,6 +13,8 @@ export interface MethodSpec {
   readonly tau?: number;
   readonly discriminative?: boolean;
   readonly confident?: boolean;
+  /** How the discriminative tracker bounds its filter response (tracker default when absent). */
+  readonly normalisation?: 'gated' | 'magnitude' | 'cosine' | 'none';
 }
 
 /** Table 2 of the paper: the baseline, the two ablations, the full method. */
@@ -22,6 +24,9 @@ export const TABLE2: readonly MethodSpec[] = [
   { id: 'no-cms', label: 'StableDrag w/o CMS', name: 'stabledrag', confident: false },
   { id: 'stabledrag', label: 'StableDrag', name: 'stabledrag' },
 ];
+
+/** StableDrag with the paper's unbounded filter response (before issue #12's bounded confidence). */
+export const UNBOUNDED: MethodSpec = { id: 'stabledrag-unbounded', label: 'StableDrag, paper formula (unbounded score)', name: 'stabledrag', normalisation: 'none' };
 
 const GRID = [0, 0.2, 0.4, 0.6, 0.8, 1];
 
@@ -56,7 +61,7 @@ export type MethodFactory = (spec: MethodSpec, resolution: number) => BuiltMetho
 interface CliMethods {
   createMethod(
     name: 'draggan' | 'stabledrag',
-    settings: { r1: number; r2: number; lambda?: number; tau?: number; discriminative?: boolean; confident?: boolean },
+    settings: { r1: number; r2: number; lambda?: number; tau?: number; discriminative?: boolean; confident?: boolean; normalisation?: 'gated' | 'magnitude' | 'cosine' | 'none' },
   ): { label: string; tracker: PointTracker; supervisor: MotionSupervisor };
   defaultRadii(resolution: number): { r1: number; r2: number };
 }
@@ -78,6 +83,7 @@ export async function loadMethodFactory(options: { allowStandIn?: boolean } = {}
         ...(spec.tau !== undefined ? { tau: spec.tau } : {}),
         ...(spec.discriminative !== undefined ? { discriminative: spec.discriminative } : {}),
         ...(spec.confident !== undefined ? { confident: spec.confident } : {}),
+        ...(spec.normalisation !== undefined ? { normalisation: spec.normalisation } : {}),
       });
       return { tracker: m.tracker, supervisor: m.supervisor, label: m.label, standIn: false };
     } catch (error) {

@@ -5,6 +5,8 @@ import type { ErrorStats } from './ncc-error.js';
 import type { SpeedResult } from './speed.js';
 
 export interface ReportInput {
+  /** Markdown lines of the stability section (stability-report.ts), placed after Table 2. */
+  readonly stability: readonly string[];
   readonly header: {
     readonly date: string;
     readonly cpu: string;
@@ -97,6 +99,13 @@ function renderJsonTable(data: unknown): string {
   return ['| key | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
 }
 
+/** The recorded default sweeps (apps/bench/results/stability-sweep-*.md), in name order. */
+function stabilitySweeps(root: string): string[] {
+  const dir = join(root, 'apps', 'bench', 'results');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((n) => /^stability-sweep-.*\.md$/.test(n)).sort().map((n) => readFileSync(join(dir, n), 'utf8'));
+}
+
 export function renderReport(r: ReportInput): string {
   const h = r.header;
   const L: string[] = [];
@@ -174,6 +183,13 @@ export function renderReport(r: ReportInput): string {
     for (const c of r.ablations) L.push(`| ${c.b} | ${c.pairs} | ${f(c.meanDiff)} | [${f(c.ci[0])}, ${f(c.ci[1])}] | ${c.aBetter} | ${c.bBetter} | ${c.ties} |`);
   }
   L.push('');
+  L.push(...r.stability);
+  const sweeps = stabilitySweeps(r.repoRoot);
+  if (sweeps.length) {
+    L.push('### How the stability defaults were chosen', '');
+    L.push('Sweeps on the tuning half of the tasks (even positions) and their long-drag variants, by `apps/bench/scripts/stability-sweep.ts`; the tables are its own output, kept in `apps/bench/results/stability-sweep-*.md` and copied here by every bench run.', '');
+    for (const text of sweeps) L.push(text.trim().replace(/^### /, '#### ').replace(/\n#### /g, '\n##### '), '');
+  }
   L.push('## Tables 4–5 — sensitivity to τ and λ');
   L.push('');
   L.push(r.sweepNote);

@@ -1,10 +1,11 @@
-import { DragSession } from '@stabledrag/core';
+import { DragSession, type DragSessionOptions } from '@stabledrag/core';
 import type { DragBackend, DragLatent, DragStopReason, Point, RgbaImage } from '@stabledrag/core';
 import { toFloat, type FloatImage } from './image.js';
 import type { BuiltMethod, MethodSpec } from './methods.js';
 import { locatePatch } from './metrics/ncc.js';
 import { oneMinusMae, ssim } from './metrics/fidelity.js';
 import { RecordingBackend } from './recording-backend.js';
+import { DESTROYED_FIDELITY, outsideFidelity } from './stability.js';
 import { pairLength, type BenchTask } from './tasks.js';
 
 /** A task with its starting latent and image, made once and shared by every method. */
@@ -44,6 +45,10 @@ export interface Evaluation {
   readonly ssimFixed: number | null;
   readonly mae1: number;
   readonly mae1Fixed: number | null;
+  /** 1 − MAE outside the edit region (see stability.ts). */
+  readonly mae1Outside: number;
+  /** mae1Outside below DESTROYED_FIDELITY: the edit left the generator's range. */
+  readonly destroyed: boolean;
 }
 
 /** Scores an edited image against the task's original. */
@@ -61,7 +66,8 @@ export function evaluate(prepared: PreparedTask, edited: FloatImage): Evaluation
   });
   const s = ssim(originalFloat, edited, task.mask);
   const m = oneMinusMae(originalFloat, edited, task.mask);
-  return { pairs, ssim: s.all, ssimFixed: s.fixed, mae1: m.all, mae1Fixed: m.fixed };
+  const outside = outsideFidelity(originalFloat, edited, task.pairs);
+  return { pairs, ssim: s.all, ssimFixed: s.fixed, mae1: m.all, mae1Fixed: m.fixed, mae1Outside: outside, destroyed: outside < DESTROYED_FIDELITY };
 }
 
 export interface TimingSums {
@@ -96,6 +102,8 @@ export interface RunRecord {
   readonly timings: TimingSums;
   readonly branches: { motion: number; template: number; none: number };
   readonly wallMs: number;
+  /** Largest RMS(F)/RMS(F0) over the run's steps. */
+  readonly maxFeatureRmsRatio: number;
   readonly budgets: readonly BudgetResult[];
 }
 
@@ -109,7 +117,12 @@ export async function runDrag(
   spec: MethodSpec,
   built: BuiltMethod,
   budgets: readonly number[],
-  options: { onImage?: (budget: number, image: RgbaImage, latent: DragLatent) => void; learningRate?: number } = {},
+  options: {
+    onImage?: (budget: number, image: RgbaImage, latent: DragLatent) => void;
+    learningRate?: number;
+    minConfidenceRatio?: number;
+    divergence?: DragSessionOptions['divergence'];
+  } = {},
 ): Promise<RunRecord> {
   const { task } = prepared;
   const recording = new RecordingBackend(backend);
@@ -145,6 +158,8 @@ export async function runDrag(
     ...(task.mask ? { mask: task.mask } : {}),
     maxSteps: maxBudget,
     ...(options.learningRate !== undefined ? { learningRate: options.learningRate } : {}),
+    ...(options.minConfidenceRatio !== undefined ? { minConfidenceRatio: options.minConfidenceRatio } : {}),
+    ...(options.divergence !== undefined ? { divergence: options.divergence } : {}),
   });
   const t0 = clock();
   const result = await session.run();
@@ -190,6 +205,7 @@ export async function runDrag(
     timings,
     branches,
     wallMs,
+    maxFeatureRmsRatio: Math.max(1, ...result.history.map((e) => e.featureRmsRatio)),
     budgets: out,
   };
 }

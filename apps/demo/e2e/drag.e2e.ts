@@ -3,7 +3,8 @@
  * playwright-core, places a handle/target pair by clicking the canvas, runs the drag and checks
  * (from window.__stabledrag) that the handle reached its target and the image changed. Writes a
  * mid-drag screenshot and the in-page time per step to e2e/.out/ (demo-<backend>.png,
- * results-<backend>.json); a GAN run also writes them to docs/images/demo.png and e2e/results.json.
+ * results-<backend>.json) and nowhere else: `pnpm --filter demo refresh-pictures` copies a GAN
+ * run's to docs/images/demo.png and e2e/results.json. Without a browser it skips, or fails under CI.
  *
  * Run: pnpm --filter demo e2e. Environment:
  *   STABLEDRAG_E2E_BACKEND=gan|blobs  which backend to drag with (default: gan when
@@ -13,12 +14,13 @@
  *   CHROMIUM=/path                    browser binary (default /usr/bin/chromium)
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { GaussianBlobBackend } from '@stabledrag/core/reference';
 import {
-  appRoot, buildDemo, chromiumPath, distDir as dist, fail, imagePixels, launchBrowser, log, outDir, placePairs, readState, readyAndWarm, repoRoot, TIMEOUT_MS, waitFor,
+  buildDemo, chromiumPath, distDir as dist, fail, imagePixels, launchBrowser, log, outDir, placePairs, readState, readyAndWarm, TIMEOUT_MS, waitFor,
   type Point,
 } from './page-driver.js';
+import { artefactPaths, missingBrowserVerdict } from './artefacts.js';
 import { serveStatic } from './static-server.js';
 
 /** The fixed drag of this test: seed and pair per backend. */
@@ -36,8 +38,10 @@ async function dragSpec(backend: 'gan' | 'blobs'): Promise<{ seed: number; handl
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(chromiumPath)) {
-    log(`SKIP: no browser at ${chromiumPath}. Install Debian's chromium (apt-get install chromium) or set CHROMIUM=/path to run this test.`);
+  const verdict = missingBrowserVerdict(chromiumPath, existsSync(chromiumPath), process.env);
+  if (verdict.action === 'fail') fail(verdict.message);
+  if (verdict.action === 'skip') {
+    log(verdict.message);
     return;
   }
   const t0 = Date.now();
@@ -73,11 +77,10 @@ async function main(): Promise<void> {
     await waitFor(page, 'the drag starting', (s) => s.status === 'running' || s.status === 'done');
     // Mid-drag screenshot: after two steps (the 6-px drag converges in about four), or at the end.
     await page.waitForFunction(() => window.__stabledrag.step >= 2 || window.__stabledrag.status !== 'running', undefined, { polling: 'raf', timeout: TIMEOUT_MS });
-    // Every run keeps its artefacts in e2e/.out/; a GAN run also refreshes the documented ones
-    // (docs/images/demo.png for the README, e2e/results.json for BENCHMARKS.md).
+    // Artefacts go to e2e/.out/ only: a test run never rewrites tracked files (refresh-pictures does).
     mkdirSync(outDir, { recursive: true });
-    const shot = backend === 'gan' ? join(repoRoot, 'docs/images/demo.png') : join(outDir, `demo-${backend}.png`);
-    mkdirSync(dirname(shot), { recursive: true });
+    const artefacts = artefactPaths(backend, outDir);
+    const shot = artefacts.screenshot;
     await page.screenshot({ path: shot });
     const midStep = (await readState(page)).step;
     log(`screenshot at step ${midStep}: ${shot}`);
@@ -122,8 +125,7 @@ async function main(): Promise<void> {
       note: 'msPerStep = DragSession step timings.total measured inside the page worker (forward with the image + track + supervise + backward + Adam), onnxruntime-web CPU build (WASM SIMD); default StableDrag settings.',
     };
     const json = `${JSON.stringify(results, null, 2)}\n`;
-    writeFileSync(join(outDir, `results-${backend}.json`), json);
-    if (backend === 'gan') writeFileSync(join(appRoot, 'e2e', 'results.json'), json);
+    writeFileSync(artefacts.results, json);
     log(`drag: ${end.stopReason} after ${end.step} steps in ${dragWallMs} ms; ${results.msPerStep.median} ms/step (median), handle ${dist.toFixed(2)} px from target, ${changed} image bytes changed`);
 
     if (end.stopReason !== 'converged') fail(`the drag stopped with '${end.stopReason}' after ${end.step} steps, ${dist.toFixed(2)} px from its target.`);

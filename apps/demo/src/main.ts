@@ -430,6 +430,9 @@ function onWorkerMessage(msg: WorkerResponse): void {
       } else if (msg.stopReason === 'max-steps') {
         showBanner('warn', `The drag stopped after ${msg.steps} steps without reaching the targets (farthest handle ${far.toFixed(1)} px away). Press Start to continue from here, or raise the steps or the learning rate.`);
         setStatus('done', `Stopped at the step limit, ${far.toFixed(1)} px from the targets.`);
+      } else if (msg.stopReason === 'diverged') {
+        showBanner('warn', `The drag left what the generator can draw after ${msg.steps} steps (its features blew up), so it was stopped; the image shows the best step before that. Lower the learning rate or drag a shorter way, then press Start.`);
+        setStatus('done', `Stopped: the drag diverged; showing the best step, ${far.toFixed(1)} px from the targets.`);
       } else {
         showBanner('info', `Stopped by you at step ${state.step}; the farthest handle is ${far.toFixed(1)} px from its target. Press Start to continue.`);
         setStatus('done', 'Stopped.');

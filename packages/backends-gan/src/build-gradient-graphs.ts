@@ -58,3 +58,30 @@ export function buildGradientGraphs(synthesisBytes: Uint8Array, config: ModelCon
     },
   };
 }
+
+/**
+ * The split-mode VJP of the *image* output w.r.t. all of W+ (for projecting a photograph, see
+ * project-image.ts): a forward that outputs the image and its residuals, and a backward that maps
+ * dL/dimage to dL/dws. Built on demand, since dragging never needs it.
+ */
+export function buildImageGradientGraphs(synthesisBytes: Uint8Array, config: ModelConfig): GradientGraphs {
+  const { ws, image } = config.tensors;
+  const shape = [1, config.numWs, config.wDim];
+  let vjp;
+  try {
+    vjp = buildVjp(loadModel(synthesisBytes), { wrt: [ws], of: [image], mode: 'split', inputShapes: { [ws]: shape } });
+  } catch (error) {
+    throw new StableDragError('MODEL_ERROR', `Cannot differentiate the image output of ${config.files.synthesis}: ${(error as Error).message}`, { cause: error });
+  }
+  const cotangent = vjp.backward.cotangents[image];
+  const gradient = vjp.backward.gradients[ws];
+  if (!cotangent || !gradient) throw new StableDragError('MODEL_ERROR', 'The image backward graph lacks the cotangent or gradient it was asked for.');
+  return {
+    forward: serializeModel(vjp.forward.model),
+    backward: serializeModel(vjp.backward.model),
+    forwardOutputs: vjp.forward.outputs,
+    backwardInputs: vjp.backward.inputs,
+    cotangent,
+    gradient,
+  };
+}

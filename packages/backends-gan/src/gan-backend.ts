@@ -13,6 +13,8 @@ import type { GradientGraphs } from './gradient-graphs.js';
 import { chwToRgba } from './image-convert.js';
 import type { ModelConfig } from './model-config.js';
 import type { OrtRuntime, OrtSession, OrtSessionOptions, OrtTensor } from './ort-runtime.js';
+import { projectImage, rgbaToChw } from './project-image.js';
+import type { ImageVjp, ProjectImageOptions, ProjectionResult } from './project-image.js';
 
 /** Everything a GanBackend is made from; the `./node` and `./web` entries assemble it. */
 export interface GanBackendParts {
@@ -27,6 +29,8 @@ export interface GanBackendParts {
   readonly sessionOptions?: OrtSessionOptions;
   /** Leading W+ rows the drag optimises; default `config.optimizeWs`. */
   readonly optimizeWs?: number;
+  /** Builds the image VJP graphs on demand (projection of photographs); absent = unsupported. */
+  readonly imageGradients?: () => Promise<GradientGraphs>;
 }
 
 interface Sessions {
@@ -58,6 +62,9 @@ export class GanBackend implements DragBackend {
   private readonly sessions: Sessions;
   private readonly gradients: GradientGraphs;
   private readonly wAvg: Float32Array;
+  private readonly imageGradients: (() => Promise<GradientGraphs>) | undefined;
+  private imageVjp: Promise<{ forward: OrtSession; backward: OrtSession; graphs: GradientGraphs }> | undefined;
+  private readonly sessionOptions: OrtSessionOptions;
   private disposed = false;
 
   private constructor(parts: GanBackendParts, sessions: Sessions, featureShape: readonly number[]) {
@@ -68,6 +75,8 @@ export class GanBackend implements DragBackend {
     this.gradients = parts.gradients;
     this.wAvg = parts.wAvg;
     this.optimizeWs = parts.optimizeWs ?? config.optimizeWs;
+    this.imageGradients = parts.imageGradients;
+    this.sessionOptions = { graphOptimizationLevel: 'all', ...parts.sessionOptions };
     const [, C = 0, H = 0, W = 0] = featureShape;
     this.info = {
       name: config.name,
@@ -150,13 +159,16 @@ export class GanBackend implements DragBackend {
     return Float32Array.from(w, (x, i) => this.wAvg[i]! + truncation * (x - this.wAvg[i]!));
   }
 
-  async createLatent(source: LatentSource, options?: CallOptions): Promise<DragLatent> {
+  /** `{ type: 'image' }` projects the image to W+ (see {@link projectImage}); `options` may carry its settings. */
+  async createLatent(source: LatentSource, options?: CallOptions & ProjectImageOptions): Promise<DragLatent> {
     this.assertLive();
     options?.signal?.throwIfAborted();
     const { numWs, wDim } = this.config;
     const k = this.optimizeWs;
     if (source.type === 'image') {
-      throw new StableDragError('UNSUPPORTED', 'GanBackend cannot invert real images yet (GAN inversion); start from a seed or a saved latent.');
+      const r = await this.projectImage(source.image, options);
+      const meta = { projected: { loss: r.loss, psnr: r.psnr, bestStep: r.bestStep, steps: r.steps }, model: this.config.name, optimizeWs: k };
+      return { optimized: r.ws.slice(0, k * wDim), frozen: r.ws.slice(k * wDim), meta };
     }
     if (source.type === 'latent') {
       const { latent } = source;
@@ -174,6 +186,71 @@ export class GanBackend implements DragBackend {
     const ws = new Float32Array(numWs * wDim);
     for (let r = 0; r < numWs; r++) ws.set(w, r * wDim);
     return { optimized: ws.slice(0, k * wDim), frozen: ws.slice(k * wDim), meta: { seed: source.seed, truncation, model: this.config.name, optimizeWs: k } };
+  }
+
+  /**
+   * GAN inversion in the manner of StyleGAN2's projector: Adam on all W+ rows from w_avg, no noise
+   * to fit, minimising a multi-scale pixel MSE (project-image.ts says why not LPIPS). The image
+   * must be resolution × resolution. Runs the synthesis forward and the image backward once per
+   * step; reports progress and stops on `signal`.
+   */
+  async projectImage(image: RgbaImage, options: ProjectImageOptions = {}): Promise<ProjectionResult> {
+    this.assertLive();
+    options.signal?.throwIfAborted();
+    const { resolution: R, numWs, wDim, tensors, imageRange } = this.config;
+    if (image.width !== R || image.height !== R || image.data.length !== 4 * R * R) {
+      throw new StableDragError('INVALID_INPUT', `The image is ${image.width}×${image.height}; model "${this.config.name}" projects ${R}×${R} images: resize or crop it first.`);
+    }
+    if (!this.imageGradients) {
+      throw new StableDragError('UNSUPPORTED', 'This GanBackend was made without image gradients, so it cannot project images; load it with loadGanBackend() from @stabledrag/backends-gan/node.');
+    }
+    const make = this.imageGradients;
+    this.imageVjp ??= make().then(async (graphs) => ({
+      graphs,
+      forward: await this.runtime.InferenceSession.create(graphs.forward, this.sessionOptions),
+      backward: await this.runtime.InferenceSession.create(graphs.backward, this.sessionOptions),
+    }));
+    const s = await this.imageVjp;
+    const vjp: ImageVjp = {
+      run: async (ws) => {
+        const wsT = new this.runtime.Tensor('float32', ws, [1, numWs, wDim]);
+        const out = await s.forward.run({ [tensors.ws]: wsT }, s.graphs.forwardOutputs);
+        const saved: Record<string, OrtTensor> = { ...out, [tensors.ws]: wsT };
+        return {
+          image: floats(out[tensors.image], tensors.image),
+          grad: async (cotangent) => {
+            const feeds: Record<string, OrtTensor> = {};
+            for (const name of s.graphs.backwardInputs) {
+              feeds[name] = name === s.graphs.cotangent ? new this.runtime.Tensor('float32', cotangent, [1, 3, R, R]) : saved[name]!;
+            }
+            const res = await s.backward.run(feeds, [s.graphs.gradient]);
+            return floats(res[s.graphs.gradient], s.graphs.gradient);
+          },
+        };
+      },
+    };
+    const init = new Float32Array(numWs * wDim);
+    for (let r = 0; r < numWs; r++) init.set(this.wAvg, r * wDim);
+    const target = rgbaToChw(image, imageRange);
+    return projectImage(vjp, target, init, await this.wSpread(), { channels: 3, size: R, range: imageRange }, options);
+  }
+
+  /** RMS over coordinates of the standard deviation of w = mapping(z), from 64 seeds: the learning-rate unit of a projection. */
+  private async wSpread(): Promise<number> {
+    const { wDim } = this.config;
+    const sum = new Float64Array(wDim);
+    const sq = new Float64Array(wDim);
+    const n = 64;
+    for (let seed = 0; seed < n; seed++) {
+      const w = await this.mapZ(this.seedToZ(seed), 1);
+      for (let j = 0; j < wDim; j++) {
+        sum[j]! += w[j]!;
+        sq[j]! += w[j]! * w[j]!;
+      }
+    }
+    let v = 0;
+    for (let j = 0; j < wDim; j++) v += Math.max(0, sq[j]! / n - (sum[j]! / n) ** 2);
+    return Math.sqrt(v / wDim);
   }
 
   private wsTensor(latent: DragLatent): OrtTensor {
@@ -251,6 +328,7 @@ export class GanBackend implements DragBackend {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    await Promise.all(Object.values(this.sessions).map((s) => s.release()));
+    const image = this.imageVjp ? await this.imageVjp.catch(() => undefined) : undefined;
+    await Promise.all([...Object.values(this.sessions), ...(image ? [image.forward, image.backward] : [])].map((s) => s.release()));
   }
 }

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { StableDragError } from '@stabledrag/core';
 import { GanBackend } from './gan-backend.js';
-import { buildGradientGraphs } from './build-gradient-graphs.js';
+import { buildGradientGraphs, buildImageGradientGraphs } from './build-gradient-graphs.js';
 import { readModelFiles } from './model-files.js';
 import type { OrtRuntime, OrtSessionOptions } from './ort-runtime.js';
 
@@ -42,6 +42,8 @@ export async function loadGanBackend(options: LoadGanBackendOptions = {}): Promi
     synthesisModel: prepared.synthesis,
     gradients: prepared.gradients,
     wAvg: files.wAvg,
+    // read the file again when a projection first needs it, rather than keep its bytes alive
+    imageGradients: async () => buildImageGradientGraphs(new Uint8Array(await readFile(join(dir, options.synthesisFile ?? files.config.files.synthesis))), files.config),
     ...(options.optimizeWs !== undefined ? { optimizeWs: options.optimizeWs } : {}),
     ...(options.sessionOptions ? { sessionOptions: options.sessionOptions } : {}),
   });

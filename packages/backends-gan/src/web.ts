@@ -1,6 +1,6 @@
 import { StableDragError } from '@stabledrag/core';
 import { GanBackend } from './gan-backend.js';
-import { buildGradientGraphs } from './build-gradient-graphs.js';
+import { buildGradientGraphs, buildImageGradientGraphs } from './build-gradient-graphs.js';
 import { readModelFiles } from './model-files.js';
 import type { OrtRuntime, OrtSessionOptions } from './ort-runtime.js';
 
@@ -27,11 +27,12 @@ export interface LoadGanBackendWebOptions {
 export async function loadGanBackend(options: LoadGanBackendWebOptions): Promise<GanBackend> {
   const doFetch = options.fetch ?? globalThis.fetch;
   const base = new URL(String(options.baseUrl), typeof location !== 'undefined' ? location.href : undefined);
-  const files = await readModelFiles(async (name) => {
+  const read = async (name: string): Promise<Uint8Array> => {
     const res = await doFetch(new URL(name, base));
     if (!res.ok) throw new StableDragError('MODEL_ERROR', `HTTP ${res.status} for ${new URL(name, base).href}`);
     return new Uint8Array(await res.arrayBuffer());
-  }, base.href.replace(/\/$/, ''));
+  };
+  const files = await readModelFiles(read, base.href.replace(/\/$/, ''));
   const prepared = buildGradientGraphs(files.synthesis, files.config);
   const runtime = options.runtime ?? ((await import('onnxruntime-web')) as unknown as OrtRuntime);
   return GanBackend.create({
@@ -41,6 +42,8 @@ export async function loadGanBackend(options: LoadGanBackendWebOptions): Promise
     synthesisModel: prepared.synthesis,
     gradients: prepared.gradients,
     wAvg: files.wAvg,
+    // fetched again (usually from the HTTP cache) only when an image is first projected
+    imageGradients: async () => buildImageGradientGraphs(await read(files.config.files.synthesis), files.config),
     sessionOptions: { executionProviders: options.executionProviders ?? ['wasm'], ...options.sessionOptions },
     ...(options.optimizeWs !== undefined ? { optimizeWs: options.optimizeWs } : {}),
   });

@@ -17,5 +17,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code !== 'EPIPE') throw error;
 });
 
-const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, signal: controller.signal });
-process.exitCode = code;
+// No top-level await: the module is also built as CommonJS (require('@stabledrag/cli/bin')).
+void main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, signal: controller.signal }).then((code) => {
+  process.exitCode = code;
+});

@@ -13,6 +13,11 @@ export const ExitCode = {
   USAGE: 2,
   /** The model could not be loaded: unknown folder, broken model.json, missing file or tensor. */
   MODEL: 3,
+  /**
+   * The drag left the generator's range (its features blew up) and was stopped; the outputs hold
+   * the best latent seen before. Retry with a lower --lr or a shorter drag.
+   */
+  DIVERGED: 4,
   /** Interrupted by Ctrl-C (128 + SIGINT); the last image was still written. */
   INTERRUPTED: 130,
 } as const;

@@ -160,7 +160,8 @@ describe('stabledrag (in process)', () => {
       [[...DRAG, '--mask', 'junk.png', '--out', 'o.png'], /junk.png is not a readable PNG/],
       [[...DRAG, '--mask', 'nothere.png', '--out', 'o.png'], /Cannot read the mask/],
       [[...DRAG, '--mask', 'small.png', '--out', 'small.png'], /--out .*small.png is also an input/],
-      [['drag', '--task', 'task.json', '--out', 'task.json'], /--out .*task.json is also an input/],
+      // (--gif: --out would refuse the .json extension first.)
+      [['drag', '--task', 'task.json', '--gif', 'task.json'], /--gif .*task.json is also an input/],
       [['drag', '--task', 'task.json', '--gif', join(unwritableDir(), 'x.gif')], /--gif: the folder .* is not writable/],
       [['drag', '--task', 'missing.json', '--out', 'o.png'], /Cannot read the task file/],
       [['drag', '--session', 'task.json', '--out', 'o.png'], /not a stabledrag session file/],
@@ -188,7 +189,7 @@ describe('stabledrag (in process)', () => {
       JSON.stringify({ name: 'broken', resolution: 64, z_dim: 8, w_dim: 8, num_ws: 4, files: { synthesis: 'synthesis.onnx', mapping: 'mapping.onnx', w_avg: 'w_avg.bin' } }),
     );
     writeFileSync(join(broken, 'mapping.onnx'), 'not onnx');
-    const overwrite = await run(['drag', '--model', broken, '--points', '1,1:9,9', '--out', join(broken, 'mapping.onnx')]);
+    const overwrite = await run(['drag', '--model', broken, '--points', '1,1:9,9', '--gif', join(broken, 'mapping.onnx')]);
     expect(overwrite.code).toBe(2);
     expect(overwrite.stderr).toMatch(/mapping.onnx is also an input/);
     const notOnnx = await run(['drag', '--model', broken, '--points', '1,1:9,9', '--out', join(dir, 'o.png')]);

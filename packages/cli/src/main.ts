@@ -7,6 +7,7 @@ import { ExitCode, exitCodeOf, messageOf, usageError } from './errors.js';
 import type { ExitCodeValue } from './errors.js';
 import { createMethod } from './methods.js';
 import { loadModel } from './models.js';
+import { oneLine } from './one-line.js';
 
 export const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
@@ -79,7 +80,8 @@ export async function main(argv: readonly string[], options: MainOptions): Promi
     return await command(rest, ctx);
   } catch (error) {
     const code = exitCodeOf(error);
-    ctx.stderr.write(`stabledrag: ${messageOf(error)}\n`);
+    // One line, whatever the message embeds (a parser's or a file's newlines).
+    ctx.stderr.write(`stabledrag: ${oneLine(messageOf(error))}\n`);
     if (code === ExitCode.FAILURE && error instanceof Error && error.stack && process.env.STABLEDRAG_DEBUG) ctx.stderr.write(`${error.stack}\n`);
     return code;
   }

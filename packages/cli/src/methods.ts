@@ -1,7 +1,7 @@
 import type { MotionSupervisor, PointTracker } from '@stabledrag/core';
 import { StableDragError } from '@stabledrag/core';
 import { ConfidentSupervision, DEFAULT_CONFIDENCE_RATIO, DEFAULT_MASK_WEIGHT as MOTION_MASK_WEIGHT, MotionSupervision } from '@stabledrag/motion';
-import { DEFAULT_FUSION_LAMBDA, DiscriminativeTracker, NearestNeighbourTracker } from '@stabledrag/tracker';
+import { DEFAULT_FUSION_LAMBDA, DiscriminativeTracker, NearestNeighbourTracker, type ResponseNormalisation } from '@stabledrag/tracker';
 
 export type MethodName = 'stabledrag' | 'draggan';
 export const METHOD_NAMES: readonly MethodName[] = ['stabledrag', 'draggan'];
@@ -21,6 +21,8 @@ export interface MethodSettings {
   readonly discriminative?: boolean;
   /** StableDrag ablation: false → plain motion supervision (Eq. 1) at every step. Default true. */
   readonly confident?: boolean;
+  /** How the discriminative tracker bounds its filter response (default 'gated'; 'none' = unbounded). */
+  readonly normalisation?: ResponseNormalisation;
 }
 
 export interface DragMethod {
@@ -61,7 +63,7 @@ export function createMethod(name: MethodName, settings: MethodSettings): DragMe
   const tau = settings.tau ?? DEFAULT_TAU;
   const maskWeight = settings.maskWeight ?? DEFAULT_MASK_WEIGHT;
   const tracker: PointTracker = discriminative
-    ? new DiscriminativeTracker({ radius: settings.r2, lambda })
+    ? new DiscriminativeTracker({ radius: settings.r2, lambda, ...(settings.normalisation ? { normalisation: settings.normalisation } : {}) })
     : new NearestNeighbourTracker({ radius: settings.r2 });
   const supervisor: MotionSupervisor = confident
     ? new ConfidentSupervision({ radius: settings.r1, tau, maskWeight })

@@ -33,14 +33,23 @@ export class DragProgress {
     const conf = mean(e.confidences).toFixed(2);
     const ms = e.timings.total.toFixed(0);
     const width = String(e.maxSteps).length;
-    const counter = `${String(e.step).padStart(width)}/${e.maxSteps}`;
+    // The converged event is not an optimisation step: it tracks the points moved by the previous
+    // update, finds them all at their targets and stops without an update. Numbering it
+    // "step N+1" after "converged in N steps" read as an off-by-one, so it is shown as the
+    // final tracking after the N steps that were taken.
+    const updates = e.converged ? e.step - 1 : e.step;
+    const counter = `${String(updates).padStart(width)}/${e.maxSteps}`;
+    const final = `final tracking after ${updates} step${updates === 1 ? '' : 's'}: distance ${dist} px  confidence ${conf}  (every handle at its target; no update)`;
     if (this.tty) {
       const cols = Math.max(10, Math.min(30, (this.sink.columns ?? 80) - 60));
-      const filled = Math.round((cols * e.step) / e.maxSteps);
+      const filled = Math.round((cols * updates) / e.maxSteps);
       const bar = `[${'#'.repeat(filled)}${'-'.repeat(cols - filled)}]`;
-      this.sink.write(`\r\x1b[2K${bar} ${counter}  distance ${dist} px  confidence ${conf}  ${ms} ms/step`);
+      const text = e.converged ? final : `${counter}  distance ${dist} px  confidence ${conf}  ${ms} ms/step`;
+      this.sink.write(`\r\x1b[2K${bar} ${text}`);
       this.drawn = true;
-    } else if (e.step === 1 || e.step % this.every === 0 || e.converged || e.step === e.maxSteps) {
+    } else if (e.converged) {
+      this.sink.write(`${final}\n`);
+    } else if (e.step === 1 || e.step % this.every === 0 || e.step === e.maxSteps) {
       this.sink.write(`step ${counter}  distance ${dist} px  confidence ${conf}  ${ms} ms\n`);
     }
   }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { DragLatent, DragPair, Mask, Point } from '@stabledrag/core';
 import { usageError } from './errors.js';
+import { jsonErrorMessage } from './one-line.js';
 import { toJson } from './parse-values.js';
 
 /** Settings of a drag, as saved in a session file and reported by --json. */
@@ -174,11 +175,17 @@ export function parseSession(raw: unknown, where: string): SessionFile {
 }
 
 export async function readSession(path: string): Promise<SessionFile> {
-  let raw: unknown;
+  let text: string;
   try {
-    raw = JSON.parse(await readFile(path, 'utf8'));
+    text = await readFile(path, 'utf8');
   } catch (error) {
     throw usageError(`Cannot read the session file ${path}: ${(error as Error).message}`, error);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw usageError(`The session file ${path} is not valid JSON: ${jsonErrorMessage(error, text)}`, error);
   }
   return parseSession(raw, path);
 }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { DragPair, Point } from '@stabledrag/core';
 import { usageError } from './errors.js';
+import { jsonErrorMessage } from './one-line.js';
 
 /**
  * A drag task, as `stabledrag drag --task` and the benchmark read it:
@@ -93,7 +94,7 @@ export async function readTask(path: string): Promise<DragTask> {
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw usageError(`The task file ${path} is not valid JSON: ${(error as Error).message}`, error);
+    throw usageError(`The task file ${path} is not valid JSON: ${jsonErrorMessage(error, text)}`, error);
   }
   return parseTask(raw, path, dirname(path));
 }

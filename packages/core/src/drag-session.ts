@@ -1,4 +1,5 @@
 import { Adam } from './adam.js';
+import { DEFAULT_FEATURE_RMS_LIMIT, DivergenceGuard } from './divergence-guard.js';
 import { cloneLatent } from './backend.js';
 import type { DragBackend, DragLatent, ForwardPass } from './backend.js';
 import { StableDragError } from './errors.js';
@@ -28,6 +29,18 @@ export interface DragSessionOptions {
   readonly withImages?: boolean;
   /** Milliseconds clock for timings; injectable for tests. Default `performance.now`. */
   readonly clock?: () => number;
+  /**
+   * Convergence also needs every handle's confidence above this fraction of its step-1 value
+   * (Eq. 5's τ·s_1): a tracker can put a handle on its target while the content has not followed.
+   * Default 0 (distance alone, as DragGAN).
+   */
+  readonly minConfidenceRatio?: number;
+  /**
+   * Stop with 'diverged' when the features' RMS exceeds `featureRmsLimit` × F0's (the latent has
+   * left the generator's range); the result then holds the best latent seen before. Default
+   * { featureRmsLimit: 3 }; `false` turns the guard off.
+   */
+  readonly divergence?: { readonly featureRmsLimit?: number } | false;
 }
 
 /** Where one step's time went, in milliseconds. */
@@ -57,21 +70,33 @@ export interface DragStepEvent {
   /** Which loss drove each handle (Eq. 5). */
   readonly branches: readonly SupervisionBranch[];
   readonly timings: DragStepTimings;
-  /** True on the step that found every handle at its target; no update follows. */
+  /** True on the step that found every handle at its target (confidently, see minConfidenceRatio); no update follows. */
   readonly converged: boolean;
+  /** RMS of this step's features over F0's: ≈ 1 while the latent stays in the generator's range. */
+  readonly featureRmsRatio: number;
   /** This step's image (before its update), when `withImages` is set and the backend gives it. */
   readonly image?: RgbaImage;
 }
 
-export type DragStopReason = 'converged' | 'max-steps' | 'aborted';
+/**
+ * Why a drag ended. 'diverged': the features left the generator's range (see
+ * DragSessionOptions.divergence); the result's latent is then the best one seen before.
+ */
+export type DragStopReason = 'converged' | 'max-steps' | 'aborted' | 'diverged';
 
 export interface DragResult {
   readonly stopReason: DragStopReason;
   /** Optimisation steps taken (Adam updates). */
   readonly steps: number;
-  /** Final latent (a copy the caller owns). */
+  /** Final latent (a copy the caller owns); after 'diverged', the latent of {@link DragResult.bestStep}. */
   readonly latent: DragLatent;
-  /** Last tracked handle positions. */
+  /**
+   * How many Adam updates the returned latent has. After 'diverged', the latent kept is, of those
+   * the guard passed, the one whose tracked handles were nearest their targets (mean distance;
+   * ties to the earlier); otherwise it equals `steps`.
+   */
+  readonly bestStep: number;
+  /** Last tracked handle positions (after 'diverged': those tracked on the kept latent). */
   readonly points: readonly Point[];
   readonly targets: readonly Point[];
   /** Every step's event, without images. */
@@ -95,13 +120,16 @@ function isAbort(error: unknown, signal: AbortSignal | undefined): boolean {
  * The drag loop of the paper's Fig. 2. Step 0 computes F0 and lets the tracker (templates,
  * discriminative filter, Eq. 3) and the supervisor (templates, mask) initialise. Each step then:
  * features → track points → loss and dL/dF → backend VJP → Adam step on the optimised latent.
- * Stops when every handle is within the stop distance, at `maxSteps`, or when aborted.
+ * Stops when every handle is within the stop distance (and confident, see minConfidenceRatio), at
+ * `maxSteps`, when aborted, or when the features leave the generator's range ('diverged').
  */
 export class DragSession {
   private readonly options: DragSessionOptions;
   private readonly maxSteps: number;
   private readonly stopDistance: number;
   private readonly learningRate: number;
+  private readonly minConfidenceRatio: number;
+  private readonly rmsLimit: number | null;
   private running = false;
 
   constructor(options: DragSessionOptions) {
@@ -116,6 +144,14 @@ export class DragSession {
     this.learningRate = options.learningRate ?? info.defaultLearningRate;
     if (!(this.learningRate > 0) || !Number.isFinite(this.learningRate)) {
       throw new StableDragError('INVALID_INPUT', `learningRate must be a positive number, got ${options.learningRate}.`);
+    }
+    this.minConfidenceRatio = options.minConfidenceRatio ?? 0;
+    if (!(this.minConfidenceRatio >= 0) || !Number.isFinite(this.minConfidenceRatio)) {
+      throw new StableDragError('INVALID_INPUT', `minConfidenceRatio must be a non-negative number, got ${options.minConfidenceRatio}.`);
+    }
+    this.rmsLimit = options.divergence === false ? null : options.divergence?.featureRmsLimit ?? DEFAULT_FEATURE_RMS_LIMIT;
+    if (this.rmsLimit !== null && !(this.rmsLimit > 1)) {
+      throw new StableDragError('INVALID_INPUT', `divergence.featureRmsLimit must be a number above 1, got ${this.rmsLimit}.`);
     }
     validatePairs(pairs, info, this.stopDistance);
     if (mask) validateMask(mask, info);
@@ -146,9 +182,16 @@ export class DragSession {
     let steps = 0;
     let pass: ForwardPass | undefined;
 
-    const finish = (stopReason: DragStopReason): DragResult => ({
-      stopReason, steps, latent: cloneLatent(latent), points, targets, history, setupMs,
-    });
+    const guard = new DivergenceGuard(this.rmsLimit ?? Infinity);
+    // The best latent so far (handles nearest their targets), kept for a drag that diverges.
+    let best = { step: 0, meanDistance: Infinity, optimized: latent.optimized.slice(), points };
+    let s1: readonly number[] | null = null;
+
+    const finish = (stopReason: DragStopReason): DragResult => {
+      const diverged = stopReason === 'diverged';
+      const kept = diverged ? { ...latent, optimized: best.optimized } : latent;
+      return { stopReason, steps, latent: cloneLatent(kept), bestStep: diverged ? best.step : steps, points: diverged ? best.points : points, targets, history, setupMs };
+    };
 
     let setupMs = 0;
     try {
@@ -158,6 +201,7 @@ export class DragSession {
       pass = await backend.forward(latent, { withVjp: true, withImage, signal });
       tracker.init(pass.features, points);
       supervisor.init(pass.features, points, mask);
+      guard.init(pass.features);
       setupMs = clock() - t0;
 
       for (let step = 1; step <= this.maxSteps; step++) {
@@ -165,12 +209,17 @@ export class DragSession {
         const tStart = clock();
         if (!pass) pass = await backend.forward(latent, { withVjp: true, withImage, signal });
         const tForward = clock();
+        const featureRmsRatio = guard.ratio(pass.features);
+        if (guard.diverged(featureRmsRatio)) return finish('diverged');
         const tracked = tracker.track(pass.features, points);
         points = tracked.map((r) => r.point);
         const confidences = tracked.map((r) => r.confidence);
         const distances = points.map((p, i) => Math.hypot(targets[i]!.x - p.x, targets[i]!.y - p.y));
         const tTrack = clock();
-        const converged = distances.every((d) => d <= this.stopDistance);
+        s1 ??= confidences;
+        const meanDistance = distances.reduce((a, d) => a + d, 0) / distances.length;
+        if (meanDistance < best.meanDistance) best = { step: step - 1, meanDistance, optimized: latent.optimized.slice(), points };
+        const converged = distances.every((d, i) => d <= this.stopDistance && confidences[i]! >= this.minConfidenceRatio * s1![i]!);
 
         let loss = 0;
         let branches: SupervisionBranch[] = points.map(() => 'none');
@@ -199,7 +248,7 @@ export class DragSession {
         pass = undefined;
 
         const event: DragStepEvent = {
-          step, maxSteps: this.maxSteps, points, targets, confidences, distances, loss, branches, converged,
+          step, maxSteps: this.maxSteps, points, targets, confidences, distances, loss, branches, converged, featureRmsRatio,
           timings: {
             forward: tForward - tStart,
             track: tTrack - tForward,

@@ -24,6 +24,7 @@ export type { AdamOptions } from './adam.js';
 export { AdamW } from './adam-w.js';
 export type { AdamWOptions } from './adam-w.js';
 export { DragSession } from './drag-session.js';
+export { DivergenceGuard, featureRms, DEFAULT_FEATURE_RMS_LIMIT } from './divergence-guard.js';
 export type {
   DragSessionOptions,
   DragStepEvent,

@@ -229,7 +229,9 @@ ${wasm.forward && wasm.split ? `
 onnxruntime-web ${'WASM'} in Node (1 thread, ${Math.min(RUNS, 5)} rounds): forward ${wasm.forward.medianMs.toFixed(1)} ms, split-mode VJP of \`features\`
 ${wasm.split.medianMs.toFixed(1)} ms (${(wasm.split.medianMs / wasm.forward.medianMs).toFixed(2)}×).
 ` : ''}`;
-  writeFileSync(join(here, 'RESULTS.md'), md);
+  // unet-bench.ts's section follows a marker; keep it when this part is rewritten.
+  const unet = join(here, 'RESULTS-unet.md');
+  writeFileSync(join(here, 'RESULTS.md'), existsSync(unet) ? `${md.trimEnd()}\n\n<!-- unet-bench -->\n${readFileSync(unet, 'utf8')}` : md);
   console.log(md);
 }
 

@@ -5,11 +5,15 @@ import { DataType } from './tensor';
 /**
  * Ops whose outputs the split backward may recompute instead of receiving them from the forward:
  * elementwise maths, views and resampling — each costs one pass over its output, about what
- * copying that output out of the runtime and back in costs.
+ * copying that output out of the runtime and back in costs. Normalisations (two or three passes)
+ * count too: their input is a residual of their own backward anyway, so a UNet's GroupNorm → SiLU
+ * chains recompute from it instead of handing over the SiLU inputs; and a residual in the middle
+ * of an Erf-GELU would also stop onnxruntime fusing it into one Gelu kernel in the forward.
  */
 export const cheapOps: ReadonlySet<string> = new Set([
   'Add', 'Sub', 'Mul', 'Div', 'Neg', 'Abs', 'Sqrt', 'Reciprocal', 'Exp', 'Sigmoid', 'Tanh', 'Relu', 'LeakyRelu', 'Clip',
-  'Identity', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Resize',
+  'Erf', 'Identity', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Resize',
+  'InstanceNormalization', 'GroupNormalization', 'LayerNormalization',
 ]);
 
 /** How far back through cheap ops one residual's recomputation may reach. */

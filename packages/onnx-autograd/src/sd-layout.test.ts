@@ -1,67 +1,23 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import * as ortWeb from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
-import { buildVjp, feedsFor } from './build-vjp';
+import { buildVjp } from './build-vjp';
 import { findAttentions, findBlockOutput, findProjections } from './diffusers-names';
 import { insertLora, mergeLora } from './lora';
-import { loadModel, type OnnxModel } from './model';
+import type { OnnxModel } from './model';
 import { pinInputs } from './pin-inputs';
 import { replaceKeysValues } from './replace-with-inputs';
 import { exposeOutputs } from './surgery';
 import { f32 } from './tensor';
 import { allCloseMessage, Runner, type Ort, type Value } from './testing/harness';
+import { goldenFolder } from './testing/sd-golden';
 
 // The tiny random-weight SD-1.5-layout UNet exported by torch 1.13 (tools/diffusion/make_tiny.py)
 // and its PyTorch float64 golden data: decoder features (up_blocks.2 output), their gradient
 // w.r.t. the latent, and w.r.t. LoRA A/B on the four projections of one self-attention.
 // Tolerance (tools/diffusion/README.md): |ours − golden| ≤ 1e-4 · max|golden| elementwise, float32
 // onnxruntime against float64 torch (float32 torch is within ~1.5e-6 of float64 here).
-const root = fileURLToPath(new URL('../../backends-diffusion/models/', import.meta.url));
-const dir = `${root}sd15-layout-tiny/`;
-const golden = JSON.parse(readFileSync(`${root}sd15-layout-tiny-golden/golden.json`, 'utf8')) as {
-  timestep: number;
-  lora: { rank: number; alpha: number; nodes: Record<string, string> };
-  tensors: Record<string, { dtype: string; shape: number[]; offset: number; length: number }>;
-};
-const bin = readFileSync(`${root}sd15-layout-tiny-golden/golden.bin`);
-const description = JSON.parse(readFileSync(`${dir}model.json`, 'utf8')) as {
-  features: { tensor: string };
-  selfAttention: { module: string; q: string; k: string; v: string }[];
-};
-
-function g(name: string): Value {
-  const t = golden.tensors[name];
-  if (!t) throw new Error(`golden has no '${name}'`);
-  const data = new Float32Array(t.length);
-  for (let i = 0; i < t.length; i++) data[i] = bin.readFloatLE(t.offset + 4 * i);
-  return { data, dims: t.shape };
-}
-
-function expectGolden(actual: ArrayLike<number>, name: string): void {
-  const e = g(name).data;
-  const scale = e.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-  expect(scale).toBeGreaterThan(1e-3);
-  const msg = allCloseMessage(actual, e, { atol: 1e-4 * scale, rtol: 0 });
-  if (msg) throw new Error(`${name}: ${msg}`);
-}
-
-const unet = (): OnnxModel => loadModel(readFileSync(`${dir}unet/model.onnx`), { externalData: (loc) => readFileSync(`${dir}unet/${loc}`) });
-const shapes = { sample: [1, 4, 16, 16], timestep: [1], encoder_hidden_states: [1, 77, 16] };
-const inputs = (): Record<string, Value> => ({ sample: g('sample'), timestep: g('timestep'), encoder_hidden_states: g('encoder_hidden_states') });
+const { golden, description, g, expectGolden, unet, shapes, inputs, splitVjp } = goldenFolder('sd15-layout-tiny');
 const loraName = (p: string, m: 'A' | 'B'): string => `lora_${m}_${p}`;
-
-async function splitVjp(model: OnnxModel, wrt: string[], feeds: Record<string, Value>, ort?: Ort): Promise<{ fwd: Record<string, Value>; grads: Record<string, Float32Array> }> {
-  const feat = description.features.tensor;
-  const vjp = buildVjp(model, { wrt, of: [feat], mode: 'split', inputShapes: shapes });
-  const f = await Runner.create(vjp.forward.model, ort);
-  const fo = await f.run(feedsFor(vjp.forward, feeds));
-  const b = await Runner.create(vjp.backward.model, ort);
-  const bo = await b.run(feedsFor(vjp.backward, { ...feeds, ...fo, [vjp.backward.cotangents[feat] as string]: g('cotangent') }));
-  await f.release();
-  await b.release();
-  return { fwd: fo, grads: Object.fromEntries(wrt.map((w) => [w, (bo[vjp.backward.gradients[w] as string] as Value).data])) };
-}
 
 function withLora(): { model: OnnxModel; feeds: Record<string, Value>; names: Record<string, { down: string; up: string }> } {
   const projections = Object.keys(golden.lora.nodes);
@@ -88,6 +44,19 @@ describe('SD-1.5-layout UNet exported by torch 1.13 (tiny, random weights) again
     expect(self.map((l) => ({ module: l.module, q: l.query, k: l.key, v: l.value }))).toEqual(description.selfAttention.map(({ module, q, k, v }) => ({ module, q, k, v })));
     expect(findAttentions(model, 'cross').length).toBe(self.length);
     expect(findProjections(model).length).toBe(8 * self.length);
+  });
+
+  it('backward graphs (latent; LoRA A/B) use the default domain only and ops with WebGPU kernels', () => {
+    const forbidden = ['ScatterElements', 'ScatterND', 'Sign', 'Max', 'Min', 'And', 'ConstantOfShape', 'GroupNormalization'];
+    const { model, names } = withLora();
+    const wrt = ['sample', ...Object.values(names).flatMap((n) => [n.down, n.up])];
+    for (const [m, w] of [[unet(), ['sample']], [model, wrt]] as const) {
+      const vjp = buildVjp(m, { wrt: [...w], of: [description.features.tensor], mode: 'split', inputShapes: shapes });
+      for (const g of [vjp.forward.model, vjp.backward.model]) expect(g.opsetImports).toEqual([{ domain: '', version: 17 }]);
+      const ops = new Set(vjp.backward.model.graph.nodes.map((n) => `${n.domain}:${n.opType}`));
+      for (const op of ops) expect(op.startsWith(':'), op).toBe(true);
+      for (const op of forbidden) expect(ops.has(`:${op}`), op).toBe(false);
+    }
   });
 
   it('split VJP of the up_blocks.2 features w.r.t. the latent', async () => {

@@ -19,6 +19,8 @@ interface Condition {
   name: string;
   jitter: number;
   white: number;
+  /** Features of a blob 6 px beside the handle's path grow by this factor per step (a region the generator inflates). */
+  grow?: number;
 }
 const conditions: Condition[] = [
   { name: 'clean', jitter: 0, white: 0 },
@@ -26,15 +28,19 @@ const conditions: Condition[] = [
   { name: 'jitter 0.25, white 0.05', jitter: 0.25, white: 0.05 },
   { name: 'jitter 0.5, white 0.02', jitter: 0.5, white: 0.02 },
   { name: 'jitter 0.5, white 0.05', jitter: 0.5, white: 0.05 },
+  { name: 'jitter 0.25, white 0.02, growing blob ×1.3/step', jitter: 0.25, white: 0.02, grow: 1.3 },
 ];
 const methods: [string, () => PointTracker][] = [
   ['baseline (nearest neighbour, L2)', () => new NearestNeighbourTracker({ norm: 'l2' })],
   ['baseline (nearest neighbour, L1)', () => new NearestNeighbourTracker({ norm: 'l1' })],
   ['discriminative term alone (λ = 0)', () => new DiscriminativeTracker({ lambda: 0 })],
   ['fused (λ = 0.3)', () => new DiscriminativeTracker({ lambda: 0.3 })],
+  ['fused (λ = 0.3), magnitude-normalised response', () => new DiscriminativeTracker({ lambda: 0.3, normalisation: 'magnitude' })],
+  ['fused (λ = 0.3), gated response', () => new DiscriminativeTracker({ lambda: 0.3, normalisation: 'gated' })],
+  ['fused (λ = 0.3), unbounded response (paper formula)', () => new DiscriminativeTracker({ lambda: 0.3, normalisation: 'none' })],
+  ['fused (λ = 0.3), cosine response', () => new DiscriminativeTracker({ lambda: 0.3, normalisation: 'cosine' })],
   // Ablation of the ridge (default 0.1 · trace(AᵀA)/C).
   ['fused (λ = 0.3), ridge 0.01', () => new DiscriminativeTracker({ lambda: 0.3, ridge: 0.01 })],
-  ['fused (λ = 0.3), ridge 0.001', () => new DiscriminativeTracker({ lambda: 0.3, ridge: 0.001 })],
 ];
 const TRIALS = quick ? 8 : 40;
 const STEPS = 10;
@@ -59,6 +65,21 @@ const suite = {
   overall: [] as { method: string; meanErrorPx: number; failureRate: number }[],
 };
 const overall = methods.map(() => ({ err: 0, fails: 0, n: 0 }));
+/** Per method: confidences (relative to s_1) of the steps it tracked right (≤ 3 px) and wrong. */
+const calibration = methods.map(() => ({ right: [] as number[], wrong: [] as number[], max: 0 }));
+
+/** Multiplies the features of a disc (radius 4 px, image coordinates) by `factor`, in place. */
+function inflate(F: { data: Float32Array; channels: number; height: number; width: number; scale: number }, centre: { x: number; y: number }, factor: number): void {
+  const plane = F.width * F.height;
+  for (let v = 0; v < F.height; v++) {
+    for (let u = 0; u < F.width; u++) {
+      const x = (u + 0.5) * F.scale - 0.5;
+      const y = (v + 0.5) * F.scale - 0.5;
+      if (Math.hypot(x - centre.x, y - centre.y) > 4) continue;
+      for (let c = 0; c < F.channels; c++) F.data[c * plane + v * F.width + u]! *= factor;
+    }
+  }
+}
 for (const cond of conditions) {
   const acc = methods.map(() => ({ err: 0, final: 0, fails: 0, stepFails: 0 }));
   for (let s = 0; s < TRIALS; s++) {
@@ -72,13 +93,21 @@ for (const cond of conditions) {
     const F0 = scene.render({ x: 0, y: 0 }, noise, rand);
     trackers.forEach((t) => t.init(F0, [p0]));
     const cur = trackers.map(() => p0);
+    const s1 = trackers.map(() => 1);
+    const blob = { x: p0.x + 6 * -Math.sin(th), y: p0.y + 6 * Math.cos(th) };
     for (let t = 1; t <= STEPS; t++) {
       const F = scene.render({ x: d.x * t, y: d.y * t }, noise, rand);
+      if (cond.grow) inflate(F, { x: blob.x + d.x * t, y: blob.y + d.y * t }, cond.grow ** t);
       const truth = { x: p0.x + d.x * t, y: p0.y + d.y * t };
       trackers.forEach((tr, k) => {
-        const q = tr.track(F, [cur[k]!])[0]!.point;
+        const r = tr.track(F, [cur[k]!])[0]!;
+        const q = r.point;
         cur[k] = q;
+        if (t === 1) s1[k] = r.confidence;
         const e = Math.hypot(q.x - truth.x, q.y - truth.y);
+        const cal = calibration[k]!;
+        cal.max = Math.max(cal.max, r.confidence);
+        if (t > 1) (e > 3 ? cal.wrong : cal.right).push(r.confidence / s1[k]!);
         const a = acc[k]!;
         a.err += e / (STEPS * TRIALS);
         if (e > 3) a.stepFails += 1 / (STEPS * TRIALS);
@@ -183,7 +212,23 @@ const env = {
   loadAverage1m: +loadavg()[0]!.toFixed(2),
   date: new Date().toISOString(),
 };
-const results = { env, suite, learning, tracking };
+const TAU = 0.4;
+const confidence = methods.map(([name], k) => {
+  const { right, wrong, max } = calibration[k]!;
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  return {
+    method: name,
+    maxConfidence: +max.toFixed(3),
+    meanRatioRight: +mean(right).toFixed(3),
+    meanRatioWrong: +mean(wrong).toFixed(3),
+    /** Share of wrong steps whose s_i ≤ τ·s_1 (Eq. 5 would switch to the template), and of right steps. */
+    flaggedWrong: +(wrong.filter((c) => c <= TAU).length / Math.max(1, wrong.length)).toFixed(3),
+    flaggedRight: +(right.filter((c) => c <= TAU).length / Math.max(1, right.length)).toFixed(3),
+    wrongSteps: wrong.length,
+  };
+});
+console.log('confidence', JSON.stringify(confidence));
+const results = { env, suite, confidence, learning, tracking };
 writeFileSync(join(here, 'results.json'), JSON.stringify(results, null, 2) + '\n');
 
 // ---------------------------------------------------------------- markdown
@@ -207,8 +252,23 @@ lines.push('| condition | method | mean error (px) | failure rate |', '|---|---|
 for (const c of suite.conditions) {
   for (const m of c.methods) lines.push(`| ${c.condition.name} | ${m.method} | ${m.meanErrorPx.toFixed(2)} | ${(100 * m.failureRate).toFixed(1)} % |`);
 }
-lines.push('', 'Over the four noisy conditions:', '', '| method | mean error (px) | failure rate |', '|---|---|---|');
+lines.push('', `Over the ${conditions.filter((c) => c.jitter > 0).length} noisy conditions:`, '', '| method | mean error (px) | failure rate |', '|---|---|---|');
 for (const m of suite.overall) lines.push(`| ${m.method} | ${m.meanErrorPx.toFixed(2)} | ${(100 * m.failureRate).toFixed(1)} % |`);
+lines.push(
+  '',
+  '### Does the confidence say when tracking went wrong?',
+  '',
+  `Every step after the first of every drag above, per tracker: s_i / s_1 on the steps it tracked right (≤ 3 px) and wrong, ` +
+    `and the share of steps where Eq. 5 (τ = ${TAU}) would switch to template supervision (s_i ≤ τ·s_1).`,
+  '',
+  '| tracker | max s_i | mean s_i/s_1, right | mean s_i/s_1, wrong | wrong steps flagged | right steps flagged | wrong steps |',
+  '|---|---|---|---|---|---|---|',
+);
+for (const c of confidence) {
+  lines.push(
+    `| ${c.method} | ${c.maxConfidence.toFixed(2)} | ${c.meanRatioRight.toFixed(2)} | ${c.meanRatioWrong.toFixed(2)} | ${(100 * c.flaggedWrong).toFixed(0)} % | ${(100 * c.flaggedRight).toFixed(0)} % | ${c.wrongSteps} |`,
+  );
+}
 lines.push('', '### Learning z_i (C = 256, r2 = 12)', '');
 lines.push('| map scale | solver | iterations | min (ms) | median wall (ms) | median CPU (ms) |', '|---|---|---|---|---|---|');
 for (const l of learning) {

@@ -15,3 +15,8 @@ export const DEFAULT_RIDGE = 0.1;
  * as one feature pixel, so a label much narrower than that cannot be fitted.
  */
 export const DEFAULT_LABEL_SIGMA = 0.5;
+/**
+ * How the filter response of Eq. 2 is bounded so that s_i = max S lies in [0, 1] (Eq. 5 compares
+ * it with τ·s_1). Chosen by measurement: see the README's "Confidence" and BENCHMARKS.md.
+ */
+export const DEFAULT_RESPONSE_NORMALISATION = 'gated' as const;

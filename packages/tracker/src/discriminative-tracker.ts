@@ -1,12 +1,14 @@
 import type { FeatureMap, Point, PointTracker, TrackResult } from '@stabledrag/core';
-import { DEFAULT_FUSION_LAMBDA, DEFAULT_TRACK_RADIUS } from './defaults.js';
+import { DEFAULT_FUSION_LAMBDA, DEFAULT_RESPONSE_NORMALISATION, DEFAULT_TRACK_RADIUS } from './defaults.js';
 import { learnFilter, type DiscriminativeModel, type LearnFilterOptions } from './discriminative-filter.js';
-import { fusedScores } from './score-map.js';
+import { fusedScores, type ResponseNormalisation } from './score-map.js';
 import { checkFeatureMap, checkPoints, createWindow, fail, sampleWindow, type WindowSamples } from './window.js';
 
 export interface DiscriminativeTrackerOptions extends LearnFilterOptions {
   /** λ of Eq. 2; default {@link DEFAULT_FUSION_LAMBDA}. */
   readonly lambda?: number;
+  /** How the filter response is bounded; default {@link DEFAULT_RESPONSE_NORMALISATION} ('none' = the unbounded paper formula). */
+  readonly normalisation?: ResponseNormalisation;
 }
 
 /**
@@ -18,6 +20,7 @@ export class DiscriminativeTracker implements PointTracker {
   readonly name: string;
   readonly radius: number;
   readonly lambda: number;
+  readonly normalisation: ResponseNormalisation;
   private readonly options: LearnFilterOptions;
   private _models: DiscriminativeModel[] = [];
   private channels = 0;
@@ -27,6 +30,10 @@ export class DiscriminativeTracker implements PointTracker {
   constructor(options: DiscriminativeTrackerOptions = {}) {
     this.radius = options.radius ?? DEFAULT_TRACK_RADIUS;
     this.lambda = options.lambda ?? DEFAULT_FUSION_LAMBDA;
+    this.normalisation = options.normalisation ?? DEFAULT_RESPONSE_NORMALISATION;
+    if (!['gated', 'magnitude', 'cosine', 'none'].includes(this.normalisation)) {
+      fail(`normalisation must be 'gated', 'magnitude', 'cosine' or 'none', got '${String(this.normalisation)}'.`);
+    }
     if (!Number.isInteger(this.radius) || this.radius < 0) fail(`radius must be a non-negative integer, got ${this.radius}.`);
     if (!(this.lambda >= 0 && this.lambda <= 1)) fail(`lambda must lie in [0, 1], got ${this.lambda}.`);
     this.options = { ...options, radius: this.radius };
@@ -57,7 +64,7 @@ export class DiscriminativeTracker implements PointTracker {
     checkPoints(features, current, this._models.length, `${this.name}.track`);
     return current.map((p, i) => {
       sampleWindow(features, p, win, i, `${this.name}.track`);
-      const best = fusedScores(win, this._models[i]!, this.lambda, this.scores);
+      const best = fusedScores(win, this._models[i]!, this.lambda, this.scores, this.normalisation);
       const q = win.points[best]!;
       return { point: { x: q.x, y: q.y }, confidence: this.scores[best]! };
     });

@@ -4,6 +4,7 @@ export {
   DEFAULT_ITERATIONS,
   DEFAULT_RIDGE,
   DEFAULT_LABEL_SIGMA,
+  DEFAULT_RESPONSE_NORMALISATION,
 } from './defaults.js';
 export { NearestNeighbourTracker } from './nearest-neighbour-tracker.js';
 export type { NearestNeighbourTrackerOptions } from './nearest-neighbour-tracker.js';
@@ -25,8 +26,8 @@ export type {
   IterativeOptions,
   LearnFilterOptions,
 } from './discriminative-filter.js';
-export { scoreWindow, fusedScores } from './score-map.js';
-export type { ScoreMap, ScoreWindowOptions } from './score-map.js';
+export { scoreWindow, fusedScores, normaliseResponse } from './score-map.js';
+export type { ScoreMap, ScoreWindowOptions, ResponseNormalisation } from './score-map.js';
 export { choleskySolve } from './linalg.js';
 export { createWindow, sampleWindow } from './window.js';
 export type { WindowSamples, MutablePoint } from './window.js';

@@ -1,7 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { DragSession, defaultStopDistance, validatePairs } from '@stabledrag/core';
+import { DEFAULT_FEATURE_RMS_LIMIT, DragSession, defaultStopDistance, validatePairs } from '@stabledrag/core';
 import type { DragPair, DragResult, DragStepEvent, Mask, RgbaImage } from '@stabledrag/core';
 import { checkOutputs, writeFileAtomic } from '../atomic-write.js';
 import type { OutputCheck } from '../atomic-write.js';
@@ -9,12 +8,14 @@ import type { CliContext } from '../context.js';
 import { ExitCode, usageError } from '../errors.js';
 import type { ExitCodeValue } from '../errors.js';
 import { DragGifWriter } from '../gif.js';
+import { encodeImage, imageFormatOf } from '../image-file.js';
 import { DEFAULT_LAMBDA, DEFAULT_MASK_WEIGHT, DEFAULT_TAU, METHOD_NAMES, defaultRadii } from '../methods.js';
 import type { MethodName } from '../methods.js';
 import { resolveModelSpec } from '../models.js';
 import type { LoadedModel } from '../models.js';
+import { parseCommandLine } from '../parse-command-line.js';
 import { parseBounded, parsePoints, toJson } from '../parse-values.js';
-import { encodePng, readMask } from '../png.js';
+import { readMask } from '../png.js';
 import { DragProgress } from '../progress.js';
 import { readSession, serializeSession } from '../session-file.js';
 import type { DragSettings, SessionFile } from '../session-file.js';
@@ -54,9 +55,9 @@ Method:
   --mask-weight <η>        weight of the fixed-region term when a mask is given (default ${DEFAULT_MASK_WEIGHT})
   --stop-distance <px>     a handle this close to its target is done (default max(2, 2·h/512))
 
-Outputs (written atomically; an output may not be an input):
-  --out out.png            the dragged image
-  --before before.png      the image before the drag
+Outputs (written atomically; an output may not be an input; missing folders are created):
+  --out out.png            the dragged image: .png, or .jpg/.jpeg for JPEG
+  --before before.png      the image before the drag (.png or .jpg/.jpeg)
   --gif drag.gif           every step, handles red, targets blue, arrows between
   --save-session s.json    seed, latent, points, mask and settings, reloadable with --session
   --json                   print a JSON report on stdout (points, steps, per-step
@@ -130,13 +131,7 @@ export interface DragArgs {
 
 /** Parses `drag`'s arguments (after the word "drag"); throws a usage error (exit 2) on anything wrong. */
 export function parseDragArgs(argv: readonly string[], cwd: string): DragArgs {
-  let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true; allowPositionals: true }>>['values'];
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: true }));
-  } catch (error) {
-    throw usageError(`${(error as Error).message}\nRun "stabledrag drag --help" for the options.`, error);
-  }
+  const { values, positionals } = parseCommandLine('drag', argv, OPTIONS, true);
   if (positionals.length > 0) throw usageError(`drag takes no positional arguments, got "${positionals.join(' ')}". Run "stabledrag drag --help".`);
   const v = values;
   const path = (p: string | undefined): string | undefined => (p === undefined ? undefined : resolve(cwd, p));
@@ -217,6 +212,8 @@ export interface DragReport {
   readonly points: readonly [number, number][];
   readonly distances: readonly number[];
   readonly converged: boolean;
+  /** After stopReason 'diverged': how many updates the kept (best) latent has; else `steps`. */
+  readonly bestStep: number;
   readonly timings: {
     readonly setupMs: number;
     readonly totalMs: number;
@@ -229,6 +226,7 @@ export interface DragReport {
     confidences: number[];
     branches: string[];
     loss: number;
+    featureRmsRatio: number;
     timings: DragStepEvent['timings'];
   }[];
   readonly outputs: Record<string, string>;
@@ -315,6 +313,9 @@ export async function runDrag(argv: readonly string[], ctx: CliContext): Promise
     const files = await readdir(start.modelSpec).catch(() => [] as string[]);
     inputs.push(...files.map((f) => join(start.modelSpec, f)));
   }
+  // An image output's extension picks its format; an unknown one is refused now, not after the drag.
+  if (args.out) imageFormatOf(args.out, '--out');
+  if (args.before) imageFormatOf(args.before, '--before');
   await checkOutputs(outputs, inputs);
 
   const model: LoadedModel = await ctx.loadModel(start.modelSpec);
@@ -415,11 +416,11 @@ async function dragWithModel(
 
   const written: Record<string, string> = {};
   if (args.out) {
-    await writeFileAtomic(args.out, encodePng(image));
+    await writeFileAtomic(args.out, encodeImage(image, imageFormatOf(args.out, '--out')));
     written.out = args.out;
   }
   if (args.before && before) {
-    await writeFileAtomic(args.before, encodePng(before));
+    await writeFileAtomic(args.before, encodeImage(before, imageFormatOf(args.before, '--before')));
     written.before = args.before;
   }
   if (args.gif && gif) {
@@ -448,12 +449,13 @@ async function dragWithModel(
   const stepsWithUpdate = result.history.filter((h) => !h.converged);
   const meanOf = (k: keyof DragStepEvent['timings']): number =>
     round(stepsWithUpdate.length === 0 ? 0 : stepsWithUpdate.reduce((a, h) => a + h.timings[k], 0) / stepsWithUpdate.length);
-  const verdict =
-    result.stopReason === 'converged'
-      ? `converged in ${result.steps} steps`
-      : result.stopReason === 'aborted'
-        ? `interrupted after ${result.steps} steps`
-        : `stopped at the step limit (${result.steps})`;
+  const verdict = describeStop(result, settings.tau);
+  if (result.stopReason === 'diverged') {
+    log(
+      `warning: the drag left the generator's range after ${result.steps} steps (its features grew past ${DEFAULT_FEATURE_RMS_LIMIT}× their size at the start); ` +
+        `the outputs hold the latent after ${result.bestStep} steps, the best seen before. Try a lower --lr (now ${settings.lr}) or a shorter drag.`,
+    );
+  }
   log(
     `${verdict}; handle distances ${distances.map((d) => d.toFixed(1)).join(', ')} px; ${(totalMs / 1000).toFixed(1)} s.${
       Object.keys(written).length ? ` Wrote ${Object.values(written).join(', ')}.` : ''
@@ -476,6 +478,7 @@ async function dragWithModel(
       points: result.points.map(xy),
       distances: distances.map((d) => round(d)),
       converged: last?.converged ?? false,
+      bestStep: result.bestStep,
       timings: {
         setupMs: round(result.setupMs),
         totalMs: round(totalMs),
@@ -495,11 +498,29 @@ async function dragWithModel(
         confidences: h.confidences.map((c) => round(c, 4)),
         branches: [...h.branches],
         loss: h.loss,
+        featureRmsRatio: round(h.featureRmsRatio, 4),
         timings: Object.fromEntries(Object.entries(h.timings).map(([k, v]) => [k, round(v)])) as unknown as DragStepEvent['timings'],
       })),
       outputs: written,
     };
     ctx.stdout.write(`${toJson(report)}\n`);
   }
-  return result.stopReason === 'aborted' ? ExitCode.INTERRUPTED : ExitCode.OK;
+  return result.stopReason === 'aborted' ? ExitCode.INTERRUPTED : result.stopReason === 'diverged' ? ExitCode.DIVERGED : ExitCode.OK;
+}
+
+/**
+ * The one-line verdict. "converged" only when every handle is at its target *and* its confidence
+ * is above τ·s_1 (Eq. 5's threshold): a tracker can put a handle on its target while the content
+ * has not followed, and that is said instead.
+ */
+export function describeStop(result: Pick<DragResult, 'stopReason' | 'steps' | 'history' | 'bestStep'>, tau: number): string {
+  if (result.stopReason === 'aborted') return `interrupted after ${result.steps} steps`;
+  if (result.stopReason === 'diverged') return `diverged after ${result.steps} steps (kept step ${result.bestStep})`;
+  if (result.stopReason === 'max-steps') return `stopped at the step limit (${result.steps})`;
+  const s1 = result.history[0]?.confidences ?? [];
+  const last = result.history.at(-1)?.confidences ?? [];
+  const low = last.map((c, i) => ({ c, i, s1: s1[i] ?? 0 })).filter((x) => x.c < tau * x.s1);
+  if (low.length === 0) return `converged in ${result.steps} steps`;
+  const which = low.map((x) => `handle ${x.i + 1} ${x.c.toFixed(2)} < ${(tau * x.s1).toFixed(2)}`).join(', ');
+  return `reached the targets in ${result.steps} steps, but with low confidence (${which}: τ·s_1, τ = ${tau}); the content may not have followed`;
 }

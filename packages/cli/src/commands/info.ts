@@ -1,9 +1,9 @@
-import { parseArgs } from 'node:util';
 import type { CliContext } from '../context.js';
-import { ExitCode, usageError } from '../errors.js';
+import { ExitCode } from '../errors.js';
 import type { ExitCodeValue } from '../errors.js';
 import { defaultRadii } from '../methods.js';
 import { resolveModelSpec } from '../models.js';
+import { parseCommandLine } from '../parse-command-line.js';
 
 export const INFO_HELP = `Usage: stabledrag info [--model <dir|name>] [--json]
 
@@ -29,12 +29,7 @@ function show(value: unknown): string {
 }
 
 export async function runInfo(argv: readonly string[], ctx: CliContext): Promise<ExitCodeValue> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false }));
-  } catch (error) {
-    throw usageError(`${(error as Error).message}\nRun "stabledrag info --help" for the options.`, error);
-  }
+  const { values } = parseCommandLine('info', argv, OPTIONS);
   if (values.help) {
     ctx.stdout.write(INFO_HELP);
     return ExitCode.OK;

@@ -1,13 +1,14 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { RgbaImage } from '@stabledrag/core';
 import { checkOutputs, writeFileAtomic } from '../atomic-write.js';
 import type { CliContext } from '../context.js';
 import { ExitCode, usageError } from '../errors.js';
 import type { ExitCodeValue } from '../errors.js';
 import { resolveModelSpec } from '../models.js';
+import { parseCommandLine } from '../parse-command-line.js';
 import { parseBounded, parseSeeds } from '../parse-values.js';
+import { encodeImage, imageFormatOf } from '../image-file.js';
 import { encodePng } from '../png.js';
 
 export const SAMPLE_HELP = `Usage: stabledrag sample --seeds <list> --out <dir|grid.png> [options]
@@ -15,9 +16,11 @@ export const SAMPLE_HELP = `Usage: stabledrag sample --seeds <list> --out <dir|g
 Renders the images of seeds, to pick one to drag.
 
   --seeds <list>      seeds: "0-15", "7", "1,4,9-11" (default 0-15)
-  --out <path>        a folder (one seed-<n>.png per seed, created if missing) or a .png file
-                      (one grid image, seeds left to right, top to bottom)
-  --grid              write a grid even if --out has no .png extension
+  --out <path>        a folder (one seed-0004.png per seed, numbered with 4 digits; created
+                      if missing) or a .png/.jpg/.jpeg file (one grid image, seeds left to
+                      right, top to bottom; a missing folder above it is created)
+  --grid              insist on a grid: an --out that is not .png/.jpg/.jpeg is refused
+                      instead of taken as a folder
   --columns <n>       grid columns (default: about the square root of the count)
   --model <dir|name>  model folder or name (default, tiny, reference); default: default
   --truncation <psi>  truncation ψ in (0, 1] (default: the model's)
@@ -25,8 +28,11 @@ Renders the images of seeds, to pick one to drag.
   --quiet             no progress output
   -h, --help          this help
 
-Existing seed-<n>.png files in the folder are replaced; nothing else there is touched.
+Existing seed-NNNN.png files in the folder are replaced; nothing else there is touched.
 `;
+
+/** An --out with one of these extensions is a grid image, anything else a folder. */
+const GRID_EXTENSIONS = ['.png', '.jpg', '.jpeg'];
 
 const OPTIONS = {
   seeds: { type: 'string' },
@@ -68,12 +74,7 @@ export function makeGrid(images: readonly RgbaImage[], columns: number): RgbaIma
 }
 
 export async function runSample(argv: readonly string[], ctx: CliContext): Promise<ExitCodeValue> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false }));
-  } catch (error) {
-    throw usageError(`${(error as Error).message}\nRun "stabledrag sample --help" for the options.`, error);
-  }
+  const { values } = parseCommandLine('sample', argv, OPTIONS);
   if (values.help) {
     ctx.stdout.write(SAMPLE_HELP);
     return ExitCode.OK;
@@ -82,7 +83,8 @@ export async function runSample(argv: readonly string[], ctx: CliContext): Promi
   const seeds = parseSeeds(values.seeds ?? '0-15');
   const truncation = values.truncation === undefined ? undefined : parseBounded(values.truncation, '--truncation', { above: 0, max: 1 });
   const out = resolve(ctx.cwd, values.out);
-  const grid = values.grid === true || extname(out).toLowerCase() === '.png';
+  const grid = values.grid === true || GRID_EXTENSIONS.includes(extname(out).toLowerCase());
+  const gridFormat = grid ? imageFormatOf(out, '--out') : undefined;
   const columns = values.columns === undefined ? Math.ceil(Math.sqrt(seeds.length)) : parseBounded(values.columns, '--columns', { integer: true, min: 1 });
 
   const files = grid ? [out] : seeds.map((s) => join(out, `seed-${String(s).padStart(4, '0')}.png`));
@@ -116,7 +118,7 @@ export async function runSample(argv: readonly string[], ctx: CliContext): Promi
     }
     // Ctrl-C: the images rendered so far are still written (a partial grid).
     if (grid && images.length > 0) {
-      await writeFileAtomic(out, encodePng(makeGrid(images, columns)));
+      await writeFileAtomic(out, encodeImage(makeGrid(images, columns), gridFormat!));
       written.push(out);
     }
     if (values.json) {

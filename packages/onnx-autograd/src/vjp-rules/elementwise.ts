@@ -1,6 +1,6 @@
 import { attrFloat, attrString, describeNode } from '../attributes';
 import { DataType, f32 } from '../tensor';
-import { constScalar, out0, shapeOf, unary, X, Y, yShape, type VjpRule } from './context';
+import { constScalar, out0, shapeOf, unary, X, Y, yShape, type RuleContext, type VjpRule } from './context';
 
 export const add: VjpRule = (c) => {
   const gy = out0(c);
@@ -24,11 +24,18 @@ export const mul: VjpRule = (c) => {
   ];
 };
 
+/** dY / B for a constant scalar B: passed through when B is 1 (diffusers' output_scale_factor), else one Mul. */
+function divByConstant(c: RuleContext, gy: string): string | undefined {
+  const b = constScalar(c.constIn(1));
+  if (b === undefined) return undefined;
+  return b === 1 ? gy : c.b.mul(gy, c.b.scalar(1 / b));
+}
+
 export const div: VjpRule = (c) => {
   const gy = out0(c);
   const B = c.node.inputs[1] as string;
   return [
-    c.needs[0] ? c.b.unbroadcast(c.b.div(gy, B), yShape(c), shapeOf(c, 0)) : undefined,
+    c.needs[0] ? c.b.unbroadcast(divByConstant(c, gy) ?? c.b.div(gy, B), yShape(c), shapeOf(c, 0)) : undefined,
     // d(A/B)/dB = -Y/B
     c.needs[1] ? c.b.unbroadcast(c.b.neg(c.b.div(c.b.mul(gy, Y(c)), B)), yShape(c), shapeOf(c, 1)) : undefined,
   ];

@@ -1,24 +1,37 @@
 import { attrFloat, attrInt, describeNode } from '../attributes';
 import { normAxis } from '../shape-utils';
 import type { GradBuilder } from '../grad-builder';
-import { numel } from '../tensor';
+import { numel, type Tensor } from '../tensor';
 import { out0, shapeOf, X, type VjpRule } from './context';
 
+const onesCache = new WeakMap<GradBuilder, Map<string, string>>();
+
+/** A float32 tensor of ones of `shape`, made once per backward graph (Expand of a scalar). */
+function ones(b: GradBuilder, shape: number[]): string {
+  let m = onesCache.get(b);
+  if (!m) onesCache.set(b, (m = new Map()));
+  const key = shape.join(',');
+  let t = m.get(key);
+  if (!t) m.set(key, (t = b.op('Expand', [b.scalar(1), b.ints(shape)])));
+  return t;
+}
+
+const allOnes = (t: Tensor | undefined): boolean => !!t && !t.raw && t.data.every((v) => v === 1);
+
 /**
- * Normalisation of x (shape xs) over `axes` (LayerNorm: trailing axes; InstanceNorm: spatial
+ * Normalisation of x (shape xs) over its trailing `axes` (LayerNorm; InstanceNorm: spatial
  * axes; GroupNorm: a group's channels and positions). With g = dY·gamma and x̂ the normalised
- * input: dX = invstd·(g − mean(g) − x̂·mean(g·x̂)). The statistics are recomputed from x in the
- * backward (cheaper to hand over than mean/invstd of every norm layer).
+ * input: dX = invstd·(g − mean(g) − x̂·mean(g·x̂)). x̂ and invstd are recomputed from x in the
+ * backward by one LayerNormalization with unit scale (its optional InvStdDev output): one kernel
+ * instead of a dozen elementwise ops, and nothing per norm layer to hand over.
  */
-export function normGrad(b: GradBuilder, x: string, xs: number[], gy: string, axes: number[], eps: number, gamma?: { name: string; shape: number[] }): { dx: string; xhat: string } {
+export function normGrad(b: GradBuilder, x: string, xs: number[], gy: string, axes: number[], eps: number, gamma?: { name: string; shape: number[]; value?: Tensor }): { dx: string; xhat: string } {
+  const first = axes[0] as number;
+  if (axes.some((a, i) => a !== first + i) || first + axes.length !== xs.length) throw new Error(`normGrad: axes [${axes.join(', ')}] are not the trailing axes of rank ${xs.length}`);
   const n = numel(axes.map((a) => xs[a] as number));
   const inv = b.scalar(1 / n);
-  const mean = b.mul(b.reduceSum(x, axes, true), inv);
-  const xc = b.sub(x, mean);
-  const variance = b.mul(b.reduceSum(b.mul(xc, xc), axes, true), inv);
-  const invstd = b.op('Reciprocal', [b.op('Sqrt', [b.add(variance, b.scalar(eps))])]);
-  const xhat = b.mul(xc, invstd);
-  const g = gamma ? b.mul(gy, b.reshape(gamma.name, gamma.shape)) : gy;
+  const [xhat, , invstd] = b.opN('LayerNormalization', [x, ones(b, xs.slice(first))], 3, { axis: first, epsilon: { float: eps } }) as [string, string, string];
+  const g = gamma && !allOnes(gamma.value) ? b.mul(gy, b.reshape(gamma.name, gamma.shape)) : gy;
   const mg = b.mul(b.reduceSum(g, axes, true), inv);
   const mgx = b.mul(b.reduceSum(b.mul(g, xhat), axes, true), inv);
   const dx = b.mul(invstd, b.sub(b.sub(g, mg), b.mul(xhat, mgx)));
@@ -32,7 +45,7 @@ export const layerNorm: VjpRule = (c) => {
   const axes = Array.from({ length: r - ax }, (_, i) => ax + i);
   if (c.dY.slice(1).some((g) => g)) throw new Error(`${describeNode(c.node)}: gradients through Mean/InvStdDev outputs are not supported`);
   const scaleShape = shapeOf(c, 1);
-  const { dx, xhat } = normGrad(c.b, X(c), xs, out0(c), axes, attrFloat(c.node, 'epsilon', 1e-5), { name: c.node.inputs[1] as string, shape: scaleShape });
+  const { dx, xhat } = normGrad(c.b, X(c), xs, out0(c), axes, attrFloat(c.node, 'epsilon', 1e-5), { name: c.node.inputs[1] as string, shape: scaleShape, value: c.constIn(1) });
   const gy = out0(c);
   return [
     c.needs[0] ? dx : undefined,
@@ -46,7 +59,7 @@ export const instanceNorm: VjpRule = (c) => {
   const r = xs.length;
   const axes = Array.from({ length: r - 2 }, (_, i) => i + 2);
   const cshape = [xs[1] as number, ...axes.map(() => 1)];
-  const { dx, xhat } = normGrad(c.b, X(c), xs, out0(c), axes, attrFloat(c.node, 'epsilon', 1e-5), { name: c.node.inputs[1] as string, shape: cshape });
+  const { dx, xhat } = normGrad(c.b, X(c), xs, out0(c), axes, attrFloat(c.node, 'epsilon', 1e-5), { name: c.node.inputs[1] as string, shape: cshape, value: c.constIn(1) });
   const gy = out0(c);
   const perChannel = (t: string): string => c.b.reduceSum(t, [0, ...axes], false);
   return [
@@ -71,7 +84,7 @@ export const groupNorm: VjpRule = (c) => {
   const b = c.b;
   const gy = b.reshape(out0(c), view);
   const gammaShape = perChannel ? [1, groups, ch / groups, 1] : [1, groups, 1, 1];
-  const { dx, xhat } = normGrad(b, b.reshape(X(c), view), view, gy, [2, 3], attrFloat(c.node, 'epsilon', 1e-5), { name: c.node.inputs[1] as string, shape: gammaShape });
+  const { dx, xhat } = normGrad(b, b.reshape(X(c), view), view, gy, [2, 3], attrFloat(c.node, 'epsilon', 1e-5), { name: c.node.inputs[1] as string, shape: gammaShape, value: c.constIn(1) });
   // Parameter gradients: sum over batch and positions (and over a group's channels at opset 18).
   const paramGrad = (t: string): string => b.reshape(b.reduceSum(t, perChannel ? [0, 3] : [0, 2, 3], false), shapeOf(c, 1));
   return [
