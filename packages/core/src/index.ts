@@ -21,6 +21,8 @@ export type { StableDragErrorCode } from './errors.js';
 export { bilinearTaps, sampleBilinear, scatterBilinear, toFeatureCoord, toImageCoord } from './bilinear.js';
 export { Adam } from './adam.js';
 export type { AdamOptions } from './adam.js';
+export { AdamW } from './adam-w.js';
+export type { AdamWOptions } from './adam-w.js';
 export { DragSession } from './drag-session.js';
 export { DivergenceGuard, featureRms, DEFAULT_FEATURE_RMS_LIMIT } from './divergence-guard.js';
 export type {

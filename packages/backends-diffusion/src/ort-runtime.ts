@@ -1,0 +1,33 @@
+/**
+ * The slice of ONNX Runtime's JavaScript API this package uses, typed structurally so the shared
+ * code needs neither onnxruntime-node nor onnxruntime-web: the `./node` and `./web` entries pass
+ * the real module in. Wider than backends-gan's: UNet timesteps and token ids are integers.
+ */
+export interface OrtTensor {
+  readonly data: unknown;
+  readonly dims: readonly number[];
+  readonly type: string;
+  dispose?(): void;
+}
+
+export interface OrtSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(feeds: Record<string, OrtTensor>, fetches?: readonly string[]): Promise<Record<string, OrtTensor>>;
+  release(): Promise<void>;
+}
+
+export interface OrtSessionOptions {
+  executionProviders?: readonly string[];
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  intraOpNumThreads?: number;
+}
+
+export type OrtTensorData = Float32Array | Int32Array | BigInt64Array;
+
+export interface OrtRuntime {
+  readonly InferenceSession: {
+    create(model: Uint8Array, options?: OrtSessionOptions): Promise<OrtSession>;
+  };
+  readonly Tensor: new (type: 'float32' | 'int32' | 'int64', data: OrtTensorData, dims: readonly number[]) => OrtTensor;
+}
