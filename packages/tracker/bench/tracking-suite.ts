@@ -33,14 +33,13 @@ const conditions: Condition[] = [
 const methods: [string, () => PointTracker][] = [
   ['baseline (nearest neighbour, L2)', () => new NearestNeighbourTracker({ norm: 'l2' })],
   ['baseline (nearest neighbour, L1)', () => new NearestNeighbourTracker({ norm: 'l1' })],
-  ['discriminative term alone (λ = 0)', () => new DiscriminativeTracker({ lambda: 0 })],
-  ['fused (λ = 0.3)', () => new DiscriminativeTracker({ lambda: 0.3 })],
+  ['discriminative term alone (λ = 0, gated)', () => new DiscriminativeTracker({ lambda: 0 })],
   ['fused (λ = 0.3), magnitude-normalised response', () => new DiscriminativeTracker({ lambda: 0.3, normalisation: 'magnitude' })],
-  ['fused (λ = 0.3), gated response', () => new DiscriminativeTracker({ lambda: 0.3, normalisation: 'gated' })],
+  ['fused (λ = 0.3), gated response (default)', () => new DiscriminativeTracker({ lambda: 0.3, normalisation: 'gated' })],
   ['fused (λ = 0.3), unbounded response (paper formula)', () => new DiscriminativeTracker({ lambda: 0.3, normalisation: 'none' })],
   ['fused (λ = 0.3), cosine response', () => new DiscriminativeTracker({ lambda: 0.3, normalisation: 'cosine' })],
   // Ablation of the ridge (default 0.1 · trace(AᵀA)/C).
-  ['fused (λ = 0.3), ridge 0.01', () => new DiscriminativeTracker({ lambda: 0.3, ridge: 0.01 })],
+  ['fused (λ = 0.3, gated), ridge 0.01', () => new DiscriminativeTracker({ lambda: 0.3, ridge: 0.01 })],
 ];
 const TRIALS = quick ? 8 : 40;
 const STEPS = 10;
