@@ -8,7 +8,8 @@
  * own tsup configs: turbo runs builds beside tests, and packing the real dist/ folders could read a
  * build half-way through.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,7 +61,11 @@ function targets(m: Manifest): string[] {
 const packed = new Map<string, Packed>();
 let work = '';
 
-beforeAll(() => {
+// Asynchronous: minutes of synchronous child processes would block the worker's event loop and
+// time out vitest's RPC on a loaded machine.
+const run = promisify(execFile);
+
+beforeAll(async () => {
   work = freshDir('sd-pack-');
   const copy = join(work, 'repo');
   mkdirSync(join(copy, 'packages'), { recursive: true });
@@ -75,16 +80,16 @@ beforeAll(() => {
       cpSync(join(from, entry), join(to, entry), { recursive: true });
     }
     if (existsSync(join(from, 'node_modules'))) symlinkSync(join(from, 'node_modules'), join(to, 'node_modules'));
-    if (BUILT.includes(name)) execFileSync('pnpm', ['exec', 'tsup', '--out-dir', join(to, 'dist'), '--silent'], { cwd: from, stdio: 'pipe' });
+    if (BUILT.includes(name)) await run('pnpm', ['exec', 'tsup', '--out-dir', join(to, 'dist'), '--silent'], { cwd: from });
   }
   const tarballs = join(work, 'tarballs');
   for (const name of published) {
     const folder = join(copy, 'packages', name);
     const out = join(tarballs, name);
-    execFileSync('pnpm', ['pack', '--pack-destination', out], { cwd: folder, stdio: 'pipe' });
+    await run('pnpm', ['pack', '--pack-destination', out], { cwd: folder });
     const tarball = join(out, readdirSync(out).find((f) => f.endsWith('.tgz'))!);
-    const raw = execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' });
-    const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n').map((f) => f.replace(/^package\//, ''));
+    const raw = (await run('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' })).stdout;
+    const files = (await run('tar', ['-tzf', tarball], { encoding: 'utf8', maxBuffer: 64 << 20 })).stdout.trim().split('\n').map((f) => f.replace(/^package\//, ''));
     packed.set(name, { folder, manifest: JSON.parse(raw) as Manifest, raw, files, tarball });
   }
 }, 900_000); // packs and builds seven packages: minutes on a loaded 2-core machine
