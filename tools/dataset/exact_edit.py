@@ -70,11 +70,14 @@ def solve(
     fixed_step: int = 4,
     smooth: float = 1e-2,
     damping: float = 1e-3,
+    bounded: bool = False,
 ) -> ExactEdit:
     """Solve the warp of theta0 so each handle's content lands on its target.
 
     handles_px, targets_px: [K, 2] image pixels (x right, y down, pixel centres at integers).
     fixed: optional bool [res, res], True where the image must stay (a task mask's black part).
+    bounded: keep every warp entry of theta in the training range [-1, 1] (bounded least squares);
+    the handles then land exactly only when the drag is possible inside that range.
     """
     theta0 = np.asarray(theta0, np.float32)
     h = faces2.px_to_coord(np.asarray(handles_px, np.float32).reshape(-1, 2), res)
@@ -99,7 +102,12 @@ def solve(
     blocks_b.append(np.sqrt(damping) * c0)
     A = np.concatenate(blocks_a, 0)
     b = np.concatenate(blocks_b, 0)
-    c1 = np.linalg.lstsq(A, b, rcond=None)[0]  # [G*G, 2]
+    if bounded:
+        from scipy.optimize import lsq_linear
+
+        c1 = np.stack([lsq_linear(A, b[:, k], bounds=(-AMP, AMP)).x for k in range(2)], 1)
+    else:
+        c1 = np.linalg.lstsq(A, b, rcond=None)[0]  # [G*G, 2]
     theta = theta0.copy()
     theta[faces2.WARP_X] = (c1[:, 0] / AMP).astype(np.float32)
     theta[faces2.WARP_Y] = (c1[:, 1] / AMP).astype(np.float32)

@@ -64,7 +64,11 @@ def process(task_path: str, zs: dict, out: str) -> dict:
     fixed = None
     if task.get("mask"):
         fixed = load_fixed(os.path.join(os.path.dirname(task_path), task["mask"]), faces2.RES)
-    r = exact_edit.solve(theta0, handles, targets, fixed)
+    # inside the training range when the drag allows it (a generator trained on faces2 can then
+    # make the edit), else the unbounded solution (exact, but outside the family it learned)
+    r = exact_edit.solve(theta0, handles, targets, fixed, bounded=True)
+    if r.residual_px.max() > 0.05:
+        r = exact_edit.solve(theta0, handles, targets, fixed)
     img0 = faces2.render(theta0[None])[0]
     img1 = faces2.render(r.theta[None])[0]
     Image.fromarray(faces2.to_uint8(img1)).save(os.path.join(out, f"{name}.png"))

@@ -14,6 +14,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import exact_edit  # noqa: E402
 import faces2  # noqa: E402
+import landmarks2  # noqa: E402
 
 
 def _theta(seed: int) -> np.ndarray:
@@ -110,6 +111,49 @@ class ExactEditTest(unittest.TestCase):
         lhs = x + faces2.displacement_at(th1, x[:, 0], x[:, 1])
         rhs = p + faces2.displacement_at(th0, p[:, 0], p[:, 1])
         self.assertLess(np.abs(lhs - rhs).max() * faces2.RES / 2, 1e-3)  # pixels
+
+    def test_bounded_solution_stays_in_the_training_range(self):
+        th0 = _theta(7)
+        lm = landmarks2.landmarks_px(th0)
+        h = np.round(lm["nose_tip"])
+        r = exact_edit.solve(th0, h[None], (h + [3, 2])[None], bounded=True)
+        self.assertLessEqual(r.max_abs_warp_theta, 1.0 + 1e-4)
+        self.assertLess(r.residual_px.max(), 0.05)
+
+
+class LandmarksTest(unittest.TestCase):
+    def test_each_landmark_sits_where_its_part_moves(self):
+        # nudging a landmark's own position parameter changes the image around the landmark:
+        # the change-weighted centroid lies within 6 px of it (the part is a few px wide)
+        own = dict(
+            pupil_l="gaze_y", pupil_r="gaze_y", mouth_corner_l="mouth_l_x", mouth_corner_r="mouth_r_x",
+            nose_tip="nose_y", ear_l="ear_l_y", ear_r="ear_r_y", lock_tip_l="lock_l_y", lock_tip_r="lock_r_y",
+            collar_tip_l="collar_l_x", collar_tip_r="collar_r_x",
+        )
+        th = _theta(8)
+        th[faces2.PARAM_NAMES.index("head_yaw")] = 0.0  # both ears visible
+        th[faces2.PARAM_NAMES.index("gaze_x")] = 0.0
+        lm = landmarks2.landmarks_px(th)
+        base = faces2.render(th[None])[0]
+        ys, xs = np.mgrid[0 : faces2.RES, 0 : faces2.RES]
+        for name, param in own.items():
+            t2 = th.copy()
+            i = faces2.PARAM_NAMES.index(param)
+            t2[i] = t2[i] + (0.1 if t2[i] < 0.9 else -0.1)
+            w = np.abs(faces2.render(t2[None])[0] - base).sum(-1)
+            # the change near the landmark (the moved part can have long edges, e.g. a lock)
+            near = (xs - lm[name][0]) ** 2 + (ys - lm[name][1]) ** 2 < 12**2
+            c = np.array([(w * near * xs).sum(), (w * near * ys).sum()]) / (w * near).sum()
+            # a lock's whole lower half moves with its tip: check the tip touches changed pixels
+            if not name.startswith("lock"):
+                # pupils: the iris moves symmetrically about its centre, so the centroid is tight
+                tol = 2.0 if name.startswith("pupil") else 6.0
+                self.assertLess(np.linalg.norm(c - lm[name]), tol, name)
+            else:
+                strong = w > 0.1 * w.max()
+                d = np.sqrt((xs[strong] - lm[name][0]) ** 2 + (ys[strong] - lm[name][1]) ** 2).min()
+                self.assertLess(d, 2.0, name)
+            self.assertGreater((w * near).sum() / w.sum(), 0.3, name)
 
 
 if __name__ == "__main__":
