@@ -113,6 +113,7 @@ def main() -> None:
         help="modulation in synthesis.onnx: 'activations' everywhere, or 'image' = weights in the layers the "
         "features do not depend on (default: image for the default model, activations for tiny)",
     )
+    ap.add_argument("--fixture", default=None, help="golden fixture path (default packages/backends-gan/src/__fixtures__/<which>-golden.json); a trial export can write it elsewhere")
     ap.add_argument("--drag-lr", type=float, default=0.01, help="drag_learning_rate written to model.json (default model)")
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -146,6 +147,8 @@ def main() -> None:
             m.freeze_for_export()
 
     z_dim, w_dim, num_ws, R = cfg["z_dim"], cfg["w_dim"], G.num_ws, cfg["resolution"]
+    # the renderer the checkpoint was trained on (train.py --data; the first model predates it)
+    data = extra.get("args", {}).get("data", "faces") if extra else "faces"
     fr = cfg["feature_res"]
     C_feat = cfg["channels"][fr]
 
@@ -223,7 +226,7 @@ def main() -> None:
     # the golden values come from the activation-modulated path; the exported mode must agree
     assert max_mode_diff < 1e-5, max_mode_diff
     fixture["exported_modconv"] = dict(mode=modconv, max_abs_diff_vs_activations=max_mode_diff)
-    with open(os.path.join(FIXTURES, f"{args.which}-golden.json"), "w") as f:
+    with open(args.fixture or os.path.join(FIXTURES, f"{args.which}-golden.json"), "w") as f:
         json.dump(fixture, f, indent=1)
 
     optimize_ws = 6 if not tiny else 4
@@ -231,7 +234,7 @@ def main() -> None:
     if tiny or args.fused:
         files["synthesis_fused"] = "synthesis_fused.onnx"
     model = dict(
-        name="stabledrag-faces-128" if not tiny else "tiny-random-32",
+        name=("stabledrag-faces2-128" if data == "faces2" else "stabledrag-faces-128") if not tiny else "tiny-random-32",
         description=(
             "StyleGAN2-style generator of stylised cartoon faces, trained from scratch by this project "
             "by regression on the parameters of a procedural face renderer."
@@ -264,7 +267,7 @@ def main() -> None:
         w_avg=dict(file="w_avg.bin", dtype="float32", endianness="little", length=w_dim),
         z_distribution=(
             "z ~ N(0, I) of dimension z_dim; each coordinate is the probit of one renderer parameter "
-            "(theta = erf(z / sqrt(2)) in [-1, 1], see tools/dataset/faces.py PARAM_NAMES)"
+            f"(theta = erf(z / sqrt(2)) in [-1, 1], see tools/dataset/{data}.py PARAM_NAMES)"
             if not tiny
             else "z ~ N(0, I)"
         ),
@@ -302,7 +305,7 @@ def main() -> None:
             batch=extra["args"].get("batch"),
             images_rendered_per_step=extra["args"].get("new_per_step"),
             wall_time_hours=round(extra["elapsed"] / 3600, 2),
-            hardware="1 thread of a shared 2-core CPU, no GPU",
+            hardware=(lambda n: f"{n} thread{'s' if n > 1 else ''} of a shared 2-core CPU, no GPU")(extra["args"].get("threads", 1)),
             objective="multi-scale L1 + gradient-difference regression of G(mapping(z)) onto render(erf(z/sqrt(2)))",
         )
     with open(os.path.join(out_dir, "model.json"), "w") as f:

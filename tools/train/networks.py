@@ -221,3 +221,19 @@ TINY_CONFIG = dict(
     channels={4: 8, 8: 8, 16: 8, 32: 8},
     feature_res=8,
 )
+# The second default generator, trained on tools/dataset/faces2.py (parts with their own
+# positions, texture and a displacement field; P = 131 parameters). Features: 64 channels at
+# 32 x 32 (scale 4). The blocks up to the feature block cost ~1.6x the first model's (the whole
+# forward pass ~1.5x), so a drag
+# step (forward + backward to the features) stays near the 15 ms budget on Node; see
+# tools/README.md for the step times that chose it.
+FACES2_CONFIG = dict(
+    z_dim=131,
+    w_dim=256,
+    resolution=128,
+    channels={4: 256, 8: 128, 16: 64, 32: 64, 64: 20, 128: 12},
+    feature_res=32,
+)
+# the same network at 256 px (one more block), measured for the choice of resolution only
+FACES2_256_CONFIG = dict(FACES2_CONFIG, resolution=256, channels={**FACES2_CONFIG["channels"], 256: 8})
+CONFIGS = dict(default=DEFAULT_CONFIG, tiny=TINY_CONFIG, faces2=FACES2_CONFIG, faces2_256=FACES2_256_CONFIG)

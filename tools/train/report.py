@@ -1,7 +1,7 @@
 """Draw the loss curve (from tools/.cache/train_log.csv) and the 16-seed sample grid (from the
 latest checkpoint's EMA generator) into docs/images/. PIL only, no matplotlib.
 
-    /usr/bin/python3 tools/train/report.py
+    /usr/bin/python3 tools/train/report.py [--run tools/.cache/faces2] [--images docs/images]
 """
 
 from __future__ import annotations
@@ -78,17 +78,23 @@ def loss_plot(rows: list[dict], path: str) -> None:
 
 
 def main() -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--run", default=CACHE, help="training --out folder (train_log.csv, checkpoints/)")
+    ap.add_argument("--images", default=OUT, help="where training-loss.png and samples.png go")
+    args = ap.parse_args()
     torch.set_num_threads(1)
-    os.makedirs(OUT, exist_ok=True)
-    with open(os.path.join(CACHE, "train_log.csv")) as f:
+    os.makedirs(args.images, exist_ok=True)
+    with open(os.path.join(args.run, "train_log.csv")) as f:
         rows = list(csv.DictReader(f))
-    loss_plot(rows, os.path.join(OUT, "training-loss.png"))
-    ck = torch.load(os.path.join(CACHE, "checkpoints", "latest.pt"))
+    loss_plot(rows, os.path.join(args.images, "training-loss.png"))
+    ck = torch.load(os.path.join(args.run, "checkpoints", "latest.pt"))
     G = Generator(**ck["config"]).eval()
     G.load_state_dict(ck["G_ema"])
     with torch.no_grad():
         z = torch.cat([seed_z(s, G.z_dim) for s in range(16)])
-        Image.fromarray(grid(G(z))).save(os.path.join(OUT, "samples.png"))
+        Image.fromarray(grid(G(z))).save(os.path.join(args.images, "samples.png"))
     print("step", ck["step"], "elapsed h", round(ck["elapsed"] / 3600, 2), "last row", rows[-1])
 
 

@@ -30,21 +30,22 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "dataset"))
 import faces  # noqa: E402
-from networks import DEFAULT_CONFIG, Generator  # noqa: E402
+import faces2  # noqa: E402
+from networks import CONFIGS, Generator  # noqa: E402
+
+DATA = dict(faces=faces, faces2=faces2)
 
 CACHE = os.path.join(HERE, "..", ".cache")
-CKPT_DIR = os.path.join(CACHE, "checkpoints")
-SAMPLE_DIR = os.path.join(CACHE, "samples")
 
 
 def _erf(x: np.ndarray) -> np.ndarray:
     return torch.erf(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))).numpy()
 
 
-def render_z(z: np.ndarray) -> np.ndarray:
-    """z [B,P] -> uint8 [B,3,R,R]."""
-    img = faces.render(_erf(z / math.sqrt(2.0)))
-    return faces.to_uint8(img).transpose(0, 3, 1, 2).copy()
+def render_z(z: np.ndarray, data=faces, res: int | None = None) -> np.ndarray:
+    """z [B,P] -> uint8 [B,3,R,R] of the renderer module `data`."""
+    img = data.render(_erf(z / math.sqrt(2.0)), **({"res": res} if res else {}))
+    return data.to_uint8(img).transpose(0, 3, 1, 2).copy()
 
 
 def to_float(u8: np.ndarray) -> torch.Tensor:
@@ -113,27 +114,38 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--edge-weight", type=float, default=0.0, help="weight of the detail-weighted L1 term")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--data", choices=sorted(DATA), default="faces", help="renderer module in tools/dataset")
+    ap.add_argument("--config", choices=sorted(CONFIGS), default="default", help="network size (networks.CONFIGS)")
+    ap.add_argument("--out", default=CACHE, help="folder for checkpoints/, samples/ and train_log.csv")
+    ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: only the time budget)")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--log-every", type=int, default=20)
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
+    data = DATA[args.data]
+    CKPT_DIR = os.path.join(args.out, "checkpoints")
+    SAMPLE_DIR = os.path.join(args.out, "samples")
     os.makedirs(CKPT_DIR, exist_ok=True)
     os.makedirs(SAMPLE_DIR, exist_ok=True)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
 
-    cfg = DEFAULT_CONFIG
+    cfg = CONFIGS[args.config]
+    if cfg["z_dim"] != data.P:
+        sys.exit(f"error: --config {args.config} has z_dim {cfg['z_dim']} but --data {args.data} has {data.P} parameters; pick a matching pair")
     G = Generator(**cfg)
     G_ema = copy.deepcopy(G).eval()
     for p in G_ema.parameters():
         p.requires_grad_(False)
     opt = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(0.9, 0.99))
     step, elapsed = 0, 0.0
-    log_path = os.path.join(CACHE, "train_log.csv")
+    log_path = os.path.join(args.out, "train_log.csv")
     ckpt_path = os.path.join(CKPT_DIR, "latest.pt")
     if args.resume and os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path)
+        if ck["config"] != cfg:
+            sys.exit(f"error: {ckpt_path} was trained with another network ({ck['config']}); use the same --config or another --out")
         G.load_state_dict(ck["G"])
         G_ema.load_state_dict(ck["G_ema"])
         opt.load_state_dict(ck["opt"])
@@ -149,9 +161,9 @@ def main() -> None:
     # held-out evaluation set (never trained on) and the 16 fixed seeds of the sample grid
     eval_rng = np.random.default_rng(12345)
     z_eval = eval_rng.standard_normal((32, P)).astype(np.float32)
-    x_eval = to_float(render_z(z_eval))
+    x_eval = to_float(render_z(z_eval, data, cfg["resolution"]))
     z_grid = torch.cat([seed_z(s, P) for s in range(16)])
-    x_grid = to_float(render_z(z_grid.numpy()))
+    x_grid = to_float(render_z(z_grid.numpy(), data, cfg["resolution"]))
     save_png(grid(x_grid), os.path.join(SAMPLE_DIR, "targets.png"))
 
     # replay buffer
@@ -163,7 +175,7 @@ def main() -> None:
     def add(k: int) -> np.ndarray:
         nonlocal n_buf
         z = rng.standard_normal((k, P)).astype(np.float32)
-        x = render_z(z)
+        x = render_z(z, data, cfg["resolution"])
         idx = np.arange(n_buf, n_buf + k) % cap
         buf_z[idx], buf_x[idx] = z, x
         n_buf += k
@@ -197,7 +209,7 @@ def main() -> None:
     while True:
         el = time.time() - t_start
         progress = el / budget
-        if progress >= 1.0:
+        if progress >= 1.0 or (args.max_steps and step >= args.max_steps):
             break
         lr = lr_at(progress, args.lr, 0.01)
         for g in opt.param_groups:
