@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PointTracker } from '@stabledrag/core';
 import { DiscriminativeTracker, NearestNeighbourTracker, learnFilter } from '../src/index.js';
-import { SyntheticScene, mulberry32, randomMap } from '../src/synthetic.js';
+import { SyntheticScene, inflateDisc, mulberry32, randomMap } from '../src/synthetic.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -67,18 +67,6 @@ const overall = methods.map(() => ({ err: 0, fails: 0, n: 0 }));
 /** Per method: confidences (relative to s_1) of the steps it tracked right (≤ 3 px) and wrong. */
 const calibration = methods.map(() => ({ right: [] as number[], wrong: [] as number[], max: 0 }));
 
-/** Multiplies the features of a disc (radius 4 px, image coordinates) by `factor`, in place. */
-function inflate(F: { data: Float32Array; channels: number; height: number; width: number; scale: number }, centre: { x: number; y: number }, factor: number): void {
-  const plane = F.width * F.height;
-  for (let v = 0; v < F.height; v++) {
-    for (let u = 0; u < F.width; u++) {
-      const x = (u + 0.5) * F.scale - 0.5;
-      const y = (v + 0.5) * F.scale - 0.5;
-      if (Math.hypot(x - centre.x, y - centre.y) > 4) continue;
-      for (let c = 0; c < F.channels; c++) F.data[c * plane + v * F.width + u]! *= factor;
-    }
-  }
-}
 for (const cond of conditions) {
   const acc = methods.map(() => ({ err: 0, final: 0, fails: 0, stepFails: 0 }));
   for (let s = 0; s < TRIALS; s++) {
@@ -96,7 +84,7 @@ for (const cond of conditions) {
     const blob = { x: p0.x + 6 * -Math.sin(th), y: p0.y + 6 * Math.cos(th) };
     for (let t = 1; t <= STEPS; t++) {
       const F = scene.render({ x: d.x * t, y: d.y * t }, noise, rand);
-      if (cond.grow) inflate(F, { x: blob.x + d.x * t, y: blob.y + d.y * t }, cond.grow ** t);
+      if (cond.grow) inflateDisc(F, { x: blob.x + d.x * t, y: blob.y + d.y * t }, cond.grow ** t);
       const truth = { x: p0.x + d.x * t, y: p0.y + d.y * t };
       trackers.forEach((tr, k) => {
         const r = tr.track(F, [cur[k]!])[0]!;

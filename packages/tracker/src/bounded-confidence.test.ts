@@ -2,21 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { FeatureMap, Point } from '@stabledrag/core';
 import { DiscriminativeTracker } from './discriminative-tracker.js';
 import { normaliseResponse } from './score-map.js';
-import { SyntheticScene, mulberry32 } from './synthetic.js';
+import { SyntheticScene, inflateDisc, mulberry32 } from './synthetic.js';
 
-/** Multiplies the features of a disc (radius 4 image px) by `factor`. */
+/** A copy of F with the features of a disc (radius 4 image px) multiplied by `factor`. */
 function inflate(F: FeatureMap, centre: Point, factor: number): FeatureMap {
-  const data = F.data.slice();
-  const plane = F.width * F.height;
-  for (let v = 0; v < F.height; v++) {
-    for (let u = 0; u < F.width; u++) {
-      const x = (u + 0.5) * F.scale - 0.5;
-      const y = (v + 0.5) * F.scale - 0.5;
-      if (Math.hypot(x - centre.x, y - centre.y) > 4) continue;
-      for (let c = 0; c < F.channels; c++) data[c * plane + v * F.width + u]! *= factor;
-    }
-  }
-  return { ...F, data };
+  return inflateDisc({ ...F, data: F.data.slice() }, centre, factor);
 }
 
 function scene(seed: number): SyntheticScene {

@@ -151,3 +151,17 @@ export function randomMap(rand: () => number, channels: number, height: number, 
   for (let i = 0; i < data.length; i++) data[i] = gaussian(rand);
   return { data, channels, height, width, scale };
 }
+
+/** Multiplies the features of a disc (radius 4 image px) by `factor`, in place: a region the generator inflates. */
+export function inflateDisc(F: FeatureMap, centre: Point, factor: number): FeatureMap {
+  const plane = F.width * F.height;
+  for (let v = 0; v < F.height; v++) {
+    for (let u = 0; u < F.width; u++) {
+      const x = (u + 0.5) * F.scale - 0.5;
+      const y = (v + 0.5) * F.scale - 0.5;
+      if (Math.hypot(x - centre.x, y - centre.y) > 4) continue;
+      for (let c = 0; c < F.channels; c++) F.data[c * plane + v * F.width + u]! *= factor;
+    }
+  }
+  return F;
+}
