@@ -44,5 +44,5 @@ describe.each(['stabledrag', 'draggan'] as const)('%s on the drags of issue #12'
     // The handle's content is still recognisable somewhere near the drag (ZNCC of its patch).
     const found = locatePatch(original, edited, pairs[0]!.handle, pairs[0]!.target);
     expect(found.score).toBeGreaterThan(0.5);
-  }, 60_000);
+  });
 });

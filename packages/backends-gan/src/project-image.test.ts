@@ -86,7 +86,7 @@ describe("createLatent({ type: 'image' }): projection to W+", () => {
     expect(psnr8).toBeGreaterThanOrEqual(29);
     expect(latent.optimized.length).toBe(backend.info.optimizedSize);
     await backend.dispose();
-  }, 120_000);
+  });
 
   it('reports progress, stops on abort and refuses an image of the wrong size', async () => {
     const backend = await loadGanBackend({ modelDir: importedDir });
@@ -103,5 +103,5 @@ describe("createLatent({ type: 'image' }): projection to W+", () => {
       /The image is 10×10; model "imported-tiny-64" projects 64×64 images/,
     );
     await backend.dispose();
-  }, 60_000);
+  });
 });
