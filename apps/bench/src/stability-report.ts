@@ -107,8 +107,8 @@ function limitsParagraph(set: StabilitySet, budget: number): string[] {
       `while the patch matcher finds the handles' content ${f(g.md)} px and ${f(s.md)} px away. The gap is the generator, not the trackers: ` +
       'the embedded model imitates a renderer with 31 global parameters, so most local drags ask for an image outside its family; the ' +
       'optimiser answers with global changes (the head moves, scales or recolours), the drag features follow the pull while the pixels do not, ' +
-      'and every tracker reading those features reports arrival. No tracker can close that gap, which is why StableDrag\'s advantage shows on ' +
-      'the long drags at the long budget (where the paper formula also runs away) but not at 60 steps. Issue #13 replaces the generator with one ' +
+      'and every tracker reading those features reports arrival. No tracker can close that gap, and the differences between the methods stay small next to it. ' +
+      'Issue #13 replaces the generator with one ' +
       'trained on a renderer with local freedom (moving a mouth corner or an ear alone is inside its family); these tables are to be rerun on it.',
     '',
   ];
