@@ -280,16 +280,22 @@ def main() -> None:
     ap.add_argument("config", choices=["embedded"])
     ap.add_argument("--checkpoint", default=os.path.join(ROOT, "tools", ".cache", "diffusion", "latest.pt"))
     ap.add_argument("--out", default=os.path.join(MODELS, "sd-embedded"))
+    ap.add_argument("--decoder", help="a fine-tuned VAE decoder (finetune_decoder.py's decoder.pt); its EMA weights replace the checkpoint's")
     args = ap.parse_args()
     if not os.path.exists(args.checkpoint):
         raise SystemExit(f"no checkpoint at {args.checkpoint}: train first (tools/diffusion/run_training.sh)")
     ck = torch.load(args.checkpoint, map_location="cpu")
     model = N.LatentDiffusion(ck["config"])
     model.load_state_dict(ck["ema"] if "ema" in ck else ck["model"])
+    decoder = None
+    if args.decoder:
+        decoder = torch.load(args.decoder, map_location="cpu")
+        torch.nn.ModuleDict({"post_quant_conv": model.vae.post_quant_conv, "decoder": model.vae.decoder}).load_state_dict(decoder["ema"])
     desc = export_folder(model, args.out, name="sd-embedded", scaling_factor=float(ck["scaling_factor"]),
                          extra={"license": "MIT (weights trained by this project on its own renders)",
                                 "trainedOn": ck.get("renderer", "tools/dataset/faces.py"),
-                                "training": {"steps": ck.get("step"), "stage": ck.get("stage")}})
+                                "training": {"steps": ck.get("step"), "stage": ck.get("stage"),
+                                             **({"decoderFinetuneSteps": decoder["state"]["step"]} if decoder else {})}})
     print(json.dumps({k: desc[k] for k in ("resolution", "latent", "vaeScalingFactor", "features")}, indent=1))
 
 
