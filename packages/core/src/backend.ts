@@ -1,4 +1,4 @@
-import type { FeatureMap, RgbaImage } from './types.js';
+import type { FeatureMap, Mask, RgbaImage } from './types.js';
 
 /**
  * The latent a drag optimises, split into the part Adam updates and the part that stays fixed.
@@ -46,6 +46,35 @@ export interface BackendInfo {
   readonly optimizedSize: number;
   /** Suggested Adam learning rate (paper: 0.001 for GANs, 0.01 for diffusion). */
   readonly defaultLearningRate: number;
+  /**
+   * Present when the backend computes its own fixed-region (mask) term, honouring
+   * {@link ForwardOptions.fixedRegion}. Absent (GANs, the reference backend): the drag keeps the
+   * region fixed in feature space, DragGAN's η·|F − F0|·(1 − M) in the motion supervisor.
+   * Optional, so backends written before it still satisfy 'v1'.
+   */
+  readonly fixedRegionTerm?: FixedRegionTermInfo;
+}
+
+/**
+ * A fixed-region term the backend evaluates itself, because the quantity it constrains is not
+ * the features: DragDiffusion penalises the change of the DDIM-stepped latent,
+ * λ·Σ|ẑ_{t−1} − sg(ẑ⁰_{t−1})|·(1 − M), which needs the UNet's noise prediction ε.
+ */
+export interface FixedRegionTermInfo {
+  /** `'native'`: the backend computes the term and its gradient inside forward/vjp. */
+  readonly kind: 'native';
+  /** λ the model suggests (DragDiffusion: 0.1, model.json `defaults.maskLambda`). */
+  readonly defaultWeight: number;
+  /** One line naming the term, for logs and UIs. */
+  readonly description: string;
+}
+
+/** The region a drag must keep, handed to a backend with a native fixed-region term. */
+export interface FixedRegion {
+  /** Editable-region mask at image size (1 = may change); the term acts where it is 0. */
+  readonly mask: Mask;
+  /** λ, the term's weight (≥ 0). */
+  readonly weight: number;
 }
 
 /** Options shared by every backend call that may take long. */
@@ -64,6 +93,14 @@ export interface ForwardOptions extends CallOptions {
   readonly withVjp?: boolean;
   /** Also produce the image of this latent if it comes (almost) free with the features. */
   readonly withImage?: boolean;
+  /**
+   * Add the backend's fixed-region term (only for backends declaring
+   * {@link BackendInfo.fixedRegionTerm}; others must ignore it): the pass then reports
+   * {@link ForwardPass.fixedRegionLoss}, and its `vjp(c)` returns the gradient of
+   * ⟨F, c⟩ + fixedRegionLoss instead of ⟨F, c⟩ alone. The term's reference (ẑ⁰ for diffusion)
+   * comes from the latent's `frozen` part and is held constant (a stop-gradient).
+   */
+  readonly fixedRegion?: FixedRegion;
 }
 
 /** The result of one forward pass: features, and the way back to the latent. */
@@ -76,9 +113,15 @@ export interface ForwardPass {
    */
   readonly image?: RgbaImage;
   /**
+   * The value of the fixed-region term, set exactly when {@link ForwardOptions.fixedRegion} was
+   * given to a backend declaring {@link BackendInfo.fixedRegionTerm}. Its gradient is included in
+   * every `vjp` of this pass (with a zero cotangent `vjp` returns the term's gradient alone).
+   */
+  readonly fixedRegionLoss?: number;
+  /**
    * Vector-Jacobian product: given dL/dF (same length as `features.data`) returns dL/d(optimized)
-   * (length {@link BackendInfo.optimizedSize}). May be called once or more; must not mutate the
-   * cotangent.
+   * (length {@link BackendInfo.optimizedSize}); plus the gradient of `fixedRegionLoss` when the
+   * pass has one. May be called once or more; must not mutate the cotangent.
    */
   vjp(cotangent: Float32Array, options?: CallOptions): Promise<Float32Array>;
   /** Frees what the pass kept for its backward. Calling `vjp` afterwards throws. Idempotent. */

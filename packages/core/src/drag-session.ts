@@ -1,7 +1,7 @@
 import { Adam } from './adam.js';
 import { DEFAULT_FEATURE_RMS_LIMIT, DivergenceGuard } from './divergence-guard.js';
 import { cloneLatent } from './backend.js';
-import type { DragBackend, DragLatent, ForwardPass } from './backend.js';
+import type { DragBackend, DragLatent, FixedRegion, ForwardPass } from './backend.js';
 import { StableDragError } from './errors.js';
 import type { MotionSupervisor, SupervisionBranch } from './motion-supervisor.js';
 import type { PointTracker } from './point-tracker.js';
@@ -17,8 +17,15 @@ export interface DragSessionOptions {
   /** Starting latent; copied, never modified. */
   readonly latent: DragLatent;
   readonly pairs: readonly DragPair[];
-  /** Editable region (1 = may change) at image size. */
+  /**
+   * Editable region (1 = may change) at image size. With a backend declaring
+   * `info.fixedRegionTerm` (diffusion: DragDiffusion's term on the DDIM-stepped latent) the
+   * backend keeps the rest fixed and the supervisor gets no mask; otherwise the supervisor's
+   * feature-space term does (DragGAN).
+   */
   readonly mask?: Mask;
+  /** λ of a backend's native fixed-region term. Default `info.fixedRegionTerm.defaultWeight`. */
+  readonly fixedRegionWeight?: number;
   /** Upper bound on optimisation steps. Default 300. */
   readonly maxSteps?: number;
   /** Adam learning rate. Default: the backend's `defaultLearningRate`. */
@@ -65,8 +72,13 @@ export interface DragStepEvent {
   readonly confidences: readonly number[];
   /** Distance of each handle to its target, pixels. */
   readonly distances: readonly number[];
-  /** Supervision loss of this step (0 on the final, converged step, which takes no update). */
+  /**
+   * Loss of this step (0 on the final, converged step, which takes no update): the supervisor's,
+   * plus `fixedRegionLoss` when the backend keeps the masked-out region itself.
+   */
   readonly loss: number;
+  /** The backend's fixed-region term within `loss`, when it has one and a mask was given. */
+  readonly fixedRegionLoss?: number;
   /** Which loss drove each handle (Eq. 5). */
   readonly branches: readonly SupervisionBranch[];
   readonly timings: DragStepTimings;
@@ -130,6 +142,10 @@ export class DragSession {
   private readonly learningRate: number;
   private readonly minConfidenceRatio: number;
   private readonly rmsLimit: number | null;
+  /** The mask as the backend's own term, or null (no mask, weight 0, or no native term). */
+  private readonly fixedRegion: FixedRegion | null;
+  /** The mask the supervisor gets: none when the backend has its own term. */
+  private readonly supervisorMask: Mask | undefined;
   private running = false;
 
   constructor(options: DragSessionOptions) {
@@ -155,6 +171,14 @@ export class DragSession {
     }
     validatePairs(pairs, info, this.stopDistance);
     if (mask) validateMask(mask, info);
+    const native = info.fixedRegionTerm;
+    const weight = options.fixedRegionWeight ?? native?.defaultWeight ?? 0;
+    if (!(weight >= 0) || !Number.isFinite(weight)) {
+      throw new StableDragError('INVALID_INPUT', `fixedRegionWeight must be a non-negative number, got ${options.fixedRegionWeight}.`);
+    }
+    // A zero weight asks for no term: the backend then skips its extra graphs entirely.
+    this.fixedRegion = mask && native && weight > 0 ? { mask, weight } : null;
+    this.supervisorMask = native ? undefined : mask;
     this.options = options;
   }
 
@@ -169,8 +193,21 @@ export class DragSession {
     }
   }
 
+  /** The pass's fixed-region term, which a backend declaring `fixedRegionTerm` must report. */
+  private fixedRegionLossOf(pass: ForwardPass): number {
+    const value = pass.fixedRegionLoss;
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      const name = this.options.backend.info.name;
+      throw new StableDragError(
+        'INVALID_BACKEND',
+        `Backend '${name}' declares info.fixedRegionTerm but its forward pass reported fixedRegionLoss = ${String(value)} for a masked drag; it must report the term's finite value.`,
+      );
+    }
+    return value;
+  }
+
   private async loop({ signal, onStep }: RunOptions): Promise<DragResult> {
-    const { backend, tracker, supervisor, pairs, mask } = this.options;
+    const { backend, tracker, supervisor, pairs } = this.options;
     const clock = this.options.clock ?? (() => performance.now());
     const withImage = this.options.withImages ?? false;
     const latent = cloneLatent(this.options.latent);
@@ -181,6 +218,8 @@ export class DragSession {
     const size = backend.info.optimizedSize;
     let steps = 0;
     let pass: ForwardPass | undefined;
+    const fixedRegion = this.fixedRegion;
+    const forward = (): Promise<ForwardPass> => backend.forward(latent, { withVjp: true, withImage, signal, ...(fixedRegion ? { fixedRegion } : {}) });
 
     const guard = new DivergenceGuard(this.rmsLimit ?? Infinity);
     // The best latent so far (handles nearest their targets), kept for a drag that diverges.
@@ -198,16 +237,17 @@ export class DragSession {
       if (signal?.aborted) return finish('aborted');
       const t0 = clock();
       // Step 0: F0 is also the features of step 1 (the latent has not moved yet), so keep its pass.
-      pass = await backend.forward(latent, { withVjp: true, withImage, signal });
+      pass = await forward();
       tracker.init(pass.features, points);
-      supervisor.init(pass.features, points, mask);
+      // With the backend's own term the supervisor must not add DragGAN's feature-space one too.
+      supervisor.init(pass.features, points, this.supervisorMask);
       guard.init(pass.features);
       setupMs = clock() - t0;
 
       for (let step = 1; step <= this.maxSteps; step++) {
         if (signal?.aborted) return finish('aborted');
         const tStart = clock();
-        if (!pass) pass = await backend.forward(latent, { withVjp: true, withImage, signal });
+        if (!pass) pass = await forward();
         const tForward = clock();
         const featureRmsRatio = guard.ratio(pass.features);
         if (guard.diverged(featureRmsRatio)) return finish('diverged');
@@ -222,13 +262,15 @@ export class DragSession {
         const converged = distances.every((d, i) => d <= this.stopDistance && confidences[i]! >= this.minConfidenceRatio * s1![i]!);
 
         let loss = 0;
+        let fixedRegionLoss: number | undefined;
         let branches: SupervisionBranch[] = points.map(() => 'none');
         let tSupervise = tTrack;
         let tBackward = tTrack;
         let tEnd = tTrack;
         if (!converged) {
           const sup = supervisor.compute({ features: pass.features, handles: points, targets, confidences, step });
-          loss = sup.loss;
+          fixedRegionLoss = fixedRegion ? this.fixedRegionLossOf(pass) : undefined;
+          loss = sup.loss + (fixedRegionLoss ?? 0);
           branches = [...sup.branches];
           tSupervise = clock();
           const grad = await pass.vjp(sup.grad, { signal });
@@ -249,6 +291,7 @@ export class DragSession {
 
         const event: DragStepEvent = {
           step, maxSteps: this.maxSteps, points, targets, confidences, distances, loss, branches, converged, featureRmsRatio,
+          ...(fixedRegionLoss !== undefined ? { fixedRegionLoss } : {}),
           timings: {
             forward: tForward - tStart,
             track: tTrack - tForward,

@@ -7,6 +7,8 @@ export type {
   ForwardOptions,
   ForwardPass,
   DragBackend,
+  FixedRegion,
+  FixedRegionTermInfo,
 } from './backend.js';
 export { cloneLatent } from './backend.js';
 export type { PointTracker, TrackResult } from './point-tracker.js';
