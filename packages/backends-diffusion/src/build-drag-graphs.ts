@@ -40,20 +40,27 @@ export interface DragGraphOptions {
 
 const FEATURES = 'drag_features';
 
+/** The pinned UNet cut to the resized drag features (and `alsoOutput`, if given), with C and S. */
+export interface FeatureModel {
+  readonly model: OnnxModel;
+  readonly featureOutput: string;
+  readonly featureShape: readonly [number, number, number];
+}
+
 /**
- * Pins timestep and prompt, keeps only what the feature tensor needs (the UNet's later blocks
- * and output convolution are dropped), appends the bilinear resize DragDiffusion applies
- * (`F.interpolate(..., mode='bilinear')`, align_corners=False = ONNX `half_pixel` for upsampling),
- * and differentiates the result with respect to the sample.
+ * Pins timestep and prompt, keeps only what the feature tensor (and `alsoOutput`) needs (without
+ * it the UNet's later blocks and output convolution are dropped), and appends the bilinear resize
+ * DragDiffusion applies (`F.interpolate(..., mode='bilinear')`, align_corners=False = ONNX
+ * `half_pixel` for upsampling). Graph outputs: the resized features, then `alsoOutput`.
  */
-export function buildDragGraphs(unet: OnnxModel, o: DragGraphOptions): DragGraphs {
+export function buildFeatureModel(unet: OnnxModel, o: DragGraphOptions, alsoOutput?: string): FeatureModel {
   const known = new Set(unet.graph.nodes.flatMap((n) => n.outputs));
   if (!known.has(o.featureTensor)) {
     throw new StableDragError('MODEL_ERROR', `The drag feature tensor "${o.featureTensor}" is not a tensor of ${o.file}; fix "feature.name" in model.json.`);
   }
   let m = replaceInputWithConstant(unet, o.io.timestep, timestepConstant(o.io, o.timestep));
   m = replaceInputWithConstant(m, o.io.context, { dtype: DataType.FLOAT, dims: [...o.contextShape], data: new Float32Array(o.context) });
-  m = pruneModel(m, [o.featureTensor]);
+  m = pruneModel(m, alsoOutput ? [o.featureTensor, alsoOutput] : [o.featureTensor]);
   const shapes = { [o.io.sample]: o.sampleShape };
   const an = analyzeGraph(cloneModel(m).graph, onnxOpset(m), shapes);
   const info = an.info.get(o.featureTensor);
@@ -74,7 +81,15 @@ export function buildDragGraphs(unet: OnnxModel, o: DragGraphOptions): DragGraph
     outputs: [FEATURES],
     attributes: { mode: { type: 'string', value: 'linear' }, coordinate_transformation_mode: { type: 'string', value: 'half_pixel' } },
   });
-  m.graph.outputs = [{ name: FEATURES, dtype: 1, shape: [1, C, S, S] }];
+  const extra = alsoOutput ? [{ name: alsoOutput, dtype: 1, shape: [...(an.info.get(alsoOutput)?.shape ?? o.sampleShape)] }] : [];
+  m.graph.outputs = [{ name: FEATURES, dtype: 1, shape: [1, C, S, S] }, ...extra];
+  return { model: m, featureOutput: FEATURES, featureShape: [C, S, S] };
+}
+
+/** The feature graph and its split-mode VJP with respect to the sample. */
+export function buildDragGraphs(unet: OnnxModel, o: DragGraphOptions): DragGraphs {
+  const { model: m, featureShape } = buildFeatureModel(unet, o);
+  const shapes = { [o.io.sample]: o.sampleShape };
   let vjp;
   try {
     vjp = buildVjp(m, { wrt: [o.io.sample], of: [FEATURES], mode: 'split', inputShapes: shapes });
@@ -93,6 +108,6 @@ export function buildDragGraphs(unet: OnnxModel, o: DragGraphOptions): DragGraph
     featureOutput: FEATURES,
     cotangent,
     gradient,
-    featureShape: [C, S, S],
+    featureShape,
   };
 }

@@ -115,6 +115,16 @@ export class DdimScheduler {
     return this.update(eps, x, this.alpha(t), this.alpha(t - this.stepRatio));
   }
 
+  /**
+   * `step` as x_{t−Δ} = a·x_t + b·ε̂: a = √(ᾱ_{t−Δ}/ᾱ_t), b = √(1−ᾱ_{t−Δ}) − √ᾱ_{t−Δ}·√(1−ᾱ_t)/√ᾱ_t.
+   * The step is linear in (x, ε̂), so d/dx_t of ⟨g, x_{t−Δ}⟩ is a·g + J_εᵀ(b·g).
+   */
+  stepCoefficients(t: number): { readonly a: number; readonly b: number } {
+    const aFrom = this.alpha(t);
+    const aTo = this.alpha(t - this.stepRatio);
+    return { a: Math.sqrt(aTo / aFrom), b: Math.sqrt(1 - aTo) - (Math.sqrt(aTo) * Math.sqrt(1 - aFrom)) / Math.sqrt(aFrom) };
+  }
+
   /** x_{t−Δ} → x_t given ε̂(x_{t−Δ}, t), the approximation DDIM inversion rests on. */
   inverseStep(eps: Float32Array, t: number, x: Float32Array): DdimStepResult {
     const from = Math.min(t - this.stepRatio, this.config.numTrainTimesteps - 1);

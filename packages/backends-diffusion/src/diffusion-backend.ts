@@ -4,14 +4,20 @@ import type {
   CallOptions,
   DragBackend,
   DragLatent,
+  FixedRegion,
   ForwardOptions,
   ForwardPass,
   LatentSource,
   RgbaImage,
 } from '@stabledrag/core';
 import { serializeModel } from '@stabledrag/onnx-autograd';
+import type { OnnxModel } from '@stabledrag/onnx-autograd';
 import { buildDragGraphs } from './build-drag-graphs.js';
-import type { DragGraphs } from './build-drag-graphs.js';
+import type { DragGraphOptions, DragGraphs } from './build-drag-graphs.js';
+import { buildMaskedDragGraphs } from './build-masked-drag-graphs.js';
+import type { MaskedDragGraphs } from './build-masked-drag-graphs.js';
+import { fixedRegionL1 } from './fixed-region-l1.js';
+import { latentKeepMask } from './latent-keep-mask.js';
 import { DdimScheduler } from './ddim-scheduler.js';
 import { assertPlainOnnx, assertSupportedWeights, findBlockOutput } from './find-unet-tensors.js';
 import { encodeImageMean } from './encode-image.js';
@@ -66,6 +72,13 @@ export interface DiffusionBackendParts {
   readonly sessionOptions?: OrtSessionOptions;
   /** Build the mutual self-attention graphs (default true). */
   readonly mutualSelfAttention?: boolean;
+  /**
+   * Offer DragDiffusion's mask term on the DDIM-stepped latent (`info.fixedRegionTerm`, default
+   * true). Its graphs are built on the first masked forward, so the backend keeps a reference to
+   * the UNet model until disposed; false frees it and masked drags fall back to the supervisor's
+   * feature-space term.
+   */
+  readonly fixedRegionTerm?: boolean;
 }
 
 interface Sessions {
@@ -76,8 +89,22 @@ interface Sessions {
   features: OrtSession;
   forward: OrtSession;
   backward: OrtSession;
+  /** The masked drag's graphs (features and ε forward, their VJP), opened on first use. */
+  maskedForward?: OrtSession;
+  maskedBackward?: OrtSession;
   vaeEncoder: OrtSession;
   vaeDecoder: OrtSession;
+}
+
+/** The feeds a graph takes, by its input names; names a missing one. */
+function pick(available: Record<string, OrtTensor>, names: readonly string[]): Record<string, OrtTensor> {
+  const feeds: Record<string, OrtTensor> = {};
+  for (const name of names) {
+    const t = available[name];
+    if (!t) throw new StableDragError('MODEL_ERROR', `The backward graph needs "${name}", which the split forward did not output.`);
+    feeds[name] = t;
+  }
+  return feeds;
 }
 
 function floats(t: OrtTensor | undefined, name: string): Float32Array {
@@ -108,6 +135,12 @@ export class DiffusionBackend implements DragBackend {
   private readonly context: OrtTensor;
   private readonly latentDims: readonly [number, number, number, number];
   private readonly masa: MutualAttentionGraphs | undefined;
+  /** What the masked graphs are built from, until they are; undefined without the term. */
+  private maskedSource: { unet: OnnxModel; options: DragGraphOptions } | undefined;
+  private masked: Promise<MaskedDragGraphs> | undefined;
+  /** ẑ⁰_{t−1} of the last source z_t (`latent.frozen`), so each drag steps its source once. */
+  private sourceStep: { source: Float32Array; zPrev: Float32Array } | undefined;
+  private readonly sessionOptions: OrtSessionOptions;
   /** z_t of recently inverted images by content, so a second drag of the same image skips inversion. */
   private readonly inversions = new Map<string, DragLatent>();
   private static readonly INVERSION_CACHE_SIZE = 4;
@@ -117,9 +150,11 @@ export class DiffusionBackend implements DragBackend {
     parts: DiffusionBackendParts,
     sessions: Sessions,
     graphs: DragGraphs,
-    io: { unet: UnetIo; vae: VaeEncoderIo; context: OrtTensor; masa?: MutualAttentionGraphs },
+    io: { unet: UnetIo; vae: VaeEncoderIo; context: OrtTensor; masa?: MutualAttentionGraphs; masked?: { unet: OnnxModel; options: DragGraphOptions }; sessionOptions: OrtSessionOptions },
   ) {
     this.masa = io.masa;
+    this.maskedSource = io.masked;
+    this.sessionOptions = io.sessionOptions;
     const { config } = parts.files;
     this.config = config;
     this.runtime = parts.runtime;
@@ -145,6 +180,9 @@ export class DiffusionBackend implements DragBackend {
       featureScale: scale,
       optimizedSize: config.latentChannels * side * side,
       defaultLearningRate: config.dragLearningRate,
+      ...(io.masked
+        ? { fixedRegionTerm: { kind: 'native' as const, defaultWeight: config.maskLambda, description: 'DragDiffusion: λ·Σ|ẑ_{t−1} − ẑ⁰_{t−1}|·(1 − M) on the DDIM-stepped latent' } }
+        : {}),
     };
     this.dragDefaults = {
       learningRate: config.dragLearningRate,
@@ -181,7 +219,7 @@ export class DiffusionBackend implements DragBackend {
     const unetIo = describeUnet(files.unet, f.unet);
     const scheduler = new DdimScheduler(config.inferenceSteps, config.scheduler);
     const side = config.resolution / config.vaeScaleFactor;
-    const graphs = buildDragGraphs(files.unet, {
+    const graphOptions: DragGraphOptions = {
       io: unetIo,
       featureTensor: config.featureTensor ?? findBlockOutput(files.unet, config.featureBlock, f.unet),
       sampleShape: [1, config.latentChannels, side, side],
@@ -190,7 +228,8 @@ export class DiffusionBackend implements DragBackend {
       contextShape: prompt.dims,
       featureSize: config.resolution / config.featureDownscale,
       file: f.unet,
-    });
+    };
+    const graphs = buildDragGraphs(files.unet, graphOptions);
     const vae = prepareVaeEncoder(files.vaeEncoder, f.vaeEncoder);
     const shapes = { [unetIo.sample]: [1, config.latentChannels, side, side], [unetIo.timestep]: unetIo.timestepDims, [unetIo.context]: prompt.dims };
     const layers = parts.mutualSelfAttention === false ? [] : mutualAttentionLayers(files.unet, config, f.unet);
@@ -205,7 +244,8 @@ export class DiffusionBackend implements DragBackend {
       vaeDecoder: await open(serializeModel(files.vaeDecoder), 'VAE decoder'),
     };
     const context = new runtime.Tensor('float32', prompt.data, prompt.dims);
-    return new DiffusionBackend(parts, sessions, graphs, { unet: unetIo, vae: vae.io, context, ...(masa ? { masa } : {}) });
+    const masked = parts.fixedRegionTerm === false ? {} : { masked: { unet: files.unet, options: graphOptions } };
+    return new DiffusionBackend(parts, sessions, graphs, { unet: unetIo, vae: vae.io, context, sessionOptions: opts, ...(masa ? { masa } : {}), ...masked });
   }
 
   private assertLive(): void {
@@ -332,6 +372,7 @@ export class DiffusionBackend implements DragBackend {
     this.assertLive();
     options.signal?.throwIfAborted();
     this.checkLatent(latent);
+    if (options.fixedRegion && this.info.fixedRegionTerm) return this.maskedForward(latent, options.fixedRegion, options);
     const g = this.graphs;
     const sampleName = this.unetIo.sample;
     const sample = this.latentTensor(new Float32Array(latent.optimized));
@@ -371,6 +412,105 @@ export class DiffusionBackend implements DragBackend {
         }
         const res = await this.sessions.backward.run(feeds, [g.gradient]);
         return new Float32Array(floats(res[g.gradient], g.gradient));
+      },
+      release: () => {
+        saved = undefined;
+      },
+    };
+  }
+
+  /** Builds and opens the masked drag's graphs once, on the first masked forward. */
+  private maskedGraphs(): Promise<MaskedDragGraphs> {
+    const src = this.maskedSource;
+    if (!src) throw new StableDragError('INVALID_INPUT', `DiffusionBackend "${this.config.name}" was created with fixedRegionTerm: false.`);
+    this.masked ??= (async () => {
+      const m = buildMaskedDragGraphs(src.unet, src.options);
+      const open = async (bytes: Uint8Array, what: string): Promise<OrtSession> => {
+        try {
+          return await this.runtime.InferenceSession.create(bytes, this.sessionOptions);
+        } catch (error) {
+          throw new StableDragError('MODEL_ERROR', `ONNX Runtime could not load the ${what} of model "${this.config.name}": ${(error as Error).message}`, { cause: error });
+        }
+      };
+      const forward = await open(m.forward, 'masked forward graph');
+      const backward = await open(m.backward, 'masked backward graph').catch(async (error: unknown) => {
+        await forward.release();
+        throw error;
+      });
+      // Disposed while building: dispose() could not see these sessions, so free them here.
+      if (this.disposed) await Promise.all([forward.release(), backward.release()]);
+      else Object.assign(this.sessions, { maskedForward: forward, maskedBackward: backward });
+      return m;
+    })();
+    // A failed build may be retried (after a fix of its cause), so do not cache the rejection.
+    this.masked.catch(() => {
+      this.masked = undefined;
+    });
+    return this.masked;
+  }
+
+  /** ẑ⁰_{t−1}: the DDIM step of the source z_t with ε from the masked graph itself, cached per source. */
+  private async sourceStepOf(source: Float32Array, m: MaskedDragGraphs): Promise<Float32Array> {
+    const cached = this.sourceStep;
+    if (cached && cached.source.length === source.length && cached.source.every((v, i) => v === source[i])) return cached.zPrev;
+    // The same graph as the optimised branch: at step 1 (z = source) ẑ − ẑ⁰ is then exactly 0, as
+    // in DragDiffusion, where both come from one UNet; a second graph would leave float noise.
+    const out = await this.sessions.maskedForward!.run({ [this.unetIo.sample]: this.latentTensor(new Float32Array(source)) }, [m.noiseOutput]);
+    const zPrev = this.scheduler.step(floats(out[m.noiseOutput], m.noiseOutput), this.editTimestep, source).latent;
+    this.sourceStep = { source: new Float32Array(source), zPrev };
+    return zPrev;
+  }
+
+  /**
+   * A forward with DragDiffusion's mask term (see `info.fixedRegionTerm`): the graph returns the
+   * features and ε̂(z_t); ẑ_{t−1} = a·z_t + b·ε̂ is compared with the source's ẑ⁰_{t−1}, and
+   * `vjp(c)` feeds c and b·g to the backward and adds a·g, g = dterm/dẑ_{t−1}.
+   */
+  private async maskedForward(latent: DragLatent, region: FixedRegion, options: ForwardOptions): Promise<ForwardPass> {
+    const info = this.info;
+    const { mask, weight } = region;
+    if (!mask || mask.width !== info.imageWidth || mask.height !== info.imageHeight) {
+      throw new StableDragError('INVALID_INPUT', `fixedRegion.mask must be ${info.imageWidth}×${info.imageHeight} (the image size), got ${mask?.width}×${mask?.height}.`);
+    }
+    if (!(weight >= 0) || !Number.isFinite(weight)) throw new StableDragError('INVALID_INPUT', `fixedRegion.weight must be a non-negative number, got ${weight}.`);
+    if (latent.frozen.length !== latent.optimized.length) {
+      throw new StableDragError('INVALID_INPUT', 'A masked drag compares with the source z_t, latent.frozen, which this latent lacks; make it with createLatent().');
+    }
+    const m = await this.maskedGraphs();
+    this.assertLive();
+    options.signal?.throwIfAborted();
+    const zPrev0 = await this.sourceStepOf(latent.frozen, m);
+    const sampleName = this.unetIo.sample;
+    const z = new Float32Array(latent.optimized);
+    const sample = this.latentTensor(z);
+    const out = await this.sessions.maskedForward!.run({ [sampleName]: sample }, m.forwardOutputs);
+    const eps = floats(out[m.noiseOutput], m.noiseOutput);
+    const t = this.editTimestep;
+    const zPrev = this.scheduler.step(eps, t, z).latent;
+    const [, , h, w] = this.latentDims;
+    const dzPrev = new Float32Array(z.length);
+    const fixedRegionLoss = fixedRegionL1(zPrev, zPrev0, latentKeepMask(mask, h, w), weight, dzPrev);
+    const { a, b } = this.scheduler.stepCoefficients(t);
+    const features = { data: floats(out[m.featureOutput], m.featureOutput), channels: info.featureChannels, height: info.featureHeight, width: info.featureWidth, scale: info.featureScale };
+    const withVjp = options.withVjp ?? true;
+    let saved: Record<string, OrtTensor> | undefined = withVjp ? { ...out, [sampleName]: sample } : undefined;
+    return {
+      features,
+      fixedRegionLoss,
+      vjp: async (cotangent: Float32Array, callOptions?: CallOptions) => {
+        this.assertLive();
+        callOptions?.signal?.throwIfAborted();
+        if (!saved) throw new StableDragError('INVALID_INPUT', withVjp ? 'vjp() called after release(); run forward() again.' : 'This pass was made with withVjp: false; run forward() with withVjp: true.');
+        if (cotangent.length !== features.data.length) throw new StableDragError('INVALID_INPUT', `The cotangent has ${cotangent.length} floats; the features have ${features.data.length}.`);
+        const feeds: Record<string, OrtTensor> = {
+          ...saved,
+          [m.featureCotangent]: new this.runtime.Tensor('float32', new Float32Array(cotangent), [1, info.featureChannels, info.featureHeight, info.featureWidth]),
+          [m.noiseCotangent]: this.latentTensor(dzPrev.map((g) => b * g)),
+        };
+        const res = await this.sessions.maskedBackward!.run(pick(feeds, m.backwardInputs), [m.gradient]);
+        const grad = new Float32Array(floats(res[m.gradient], m.gradient));
+        for (let i = 0; i < grad.length; i++) grad[i]! += a * dzPrev[i]!;
+        return grad;
       },
       release: () => {
         saved = undefined;
@@ -427,6 +567,8 @@ export class DiffusionBackend implements DragBackend {
     if (this.disposed) return;
     this.disposed = true;
     this.inversions.clear();
+    this.maskedSource = undefined;
+    this.sourceStep = undefined;
     await Promise.all(Object.values(this.sessions).map((s) => s.release()));
   }
 }

@@ -47,6 +47,8 @@ export interface DiffusionModelConfig {
   readonly dragLearningRate: number;
   /** Motion supervision and tracking radii at feature resolution (DragDiffusion: 1 and 3). */
   readonly radii: { readonly motion: number; readonly tracking: number };
+  /** λ of the mask term on the DDIM-stepped latent (DragDiffusion: 0.1; model.json `defaults.maskLambda`). */
+  readonly maskLambda: number;
   readonly license?: string;
 }
 
@@ -179,6 +181,7 @@ export function parseDiffusionConfig(src: DiffusionConfigSources, where: string)
       motion: pick([m, drag], ['r_m', 'rM', 'motion_radius', 'motionRadius'], isNum) ?? 1,
       tracking: pick([m, drag], ['r_p', 'rP', 'tracking_radius', 'trackingRadius'], isNum) ?? 3,
     },
+    maskLambda: pick([m, drag], ['maskLambda', 'mask_lambda', 'lam'], isNum) ?? 0.1,
     ...(isStr(m.license) ? { license: m.license } : {}),
   };
   const ints: [string, number][] = [['resolution', config.resolution], ['vae_scale_factor', vaeScale], ['latent_channels', config.latentChannels], ['inference_steps', config.inferenceSteps]];
@@ -186,6 +189,7 @@ export function parseDiffusionConfig(src: DiffusionConfigSources, where: string)
   if (config.resolution % vaeScale !== 0) fail(mj, `"resolution" ${config.resolution} must be a multiple of the VAE scale factor ${vaeScale}`);
   if (!(config.inversionStrength > 0 && config.inversionStrength <= 1)) fail(mj, `"inversion_strength" must be in (0, 1], got ${config.inversionStrength}`);
   if (!(config.scalingFactor > 0)) fail(mj, `"scaling_factor" must be positive, got ${config.scalingFactor}`);
+  if (!(config.maskLambda >= 0)) fail(mj, `"maskLambda" must be a non-negative number, got ${config.maskLambda}`);
   if (!(config.dragLearningRate > 0)) fail(mj, `"drag_learning_rate" must be positive, got ${config.dragLearningRate}`);
   if (!(config.featureDownscale > 0) || config.resolution % config.featureDownscale !== 0) fail(mj, `"feature_downscale" must divide the resolution, got ${config.featureDownscale}`);
   const badLayer = config.mutualSelfAttention.layers.find((i) => i >= config.selfAttention.length && config.selfAttention.length > 0);
