@@ -112,6 +112,39 @@ describe('DragDiffusion\'s mask term on the layout model', () => {
   });
 });
 
+describe('the mask term\'s path through ε (small beside a·g on this random model, so checked alone)', () => {
+  it('vjp(0) − a·g equals central differences of b·⟨g, ε(z)⟩ with ε of the full UNet, |Δ| ≤ 1e-5 + 2e-2·|fd|', async () => {
+    const b = await loadDiffusionBackend({ modelDir: layoutModelDir });
+    const source = await b.createLatent({ type: 'seed', seed: 6 });
+    const latent = noisy(source, 12, 0.1);
+    const t = b.editTimestep;
+    const { a, b: bCoef } = b.scheduler.stepCoefficients(t);
+    const zPrev = b.scheduler.step(await b.predictNoise(latent.optimized, t), t, latent.optimized).latent;
+    const zPrev0 = b.scheduler.step(await b.predictNoise(source.optimized, t), t, source.optimized).latent;
+    // g = dterm/dẑ_{t−1} = λ·keep·sign(ẑ − ẑ⁰), the right half kept.
+    const g = Float32Array.from(zPrev, (v, i) => (i % 16 >= 8 ? 0.1 * Math.sign(v - zPrev0[i]!) : 0));
+    const pass = await b.forward(latent, { fixedRegion: { mask, weight: 0.1 } });
+    const viaEps = (await pass.vjp(new Float32Array(16 * 32 * 32))).map((x, i) => x - a * g[i]!);
+    const norm = Math.sqrt(dot(viaEps, viaEps));
+    expect(norm).toBeGreaterThan(1e-3);
+    const n = createNormalRng(14);
+    const directions = [viaEps.map((x) => x / norm), ...[0, 1].map(() => {
+      const v = Float32Array.from({ length: 1024 }, () => n());
+      const s = Math.sqrt(dot(v, v));
+      return v.map((x) => x / s);
+    })];
+    const h = 1e-2;
+    for (const [k, v] of directions.entries()) {
+      const at = async (sign: number): Promise<number> => bCoef * dot(g, await b.predictNoise(latent.optimized.map((x, i) => x + sign * h * v[i]!), t));
+      const fd = ((await at(1)) - (await at(-1))) / (2 * h);
+      const analytic = dot(viaEps, v);
+      expect(Math.abs(analytic - fd), `direction ${k}: ${analytic} vs ${fd}`).toBeLessThanOrEqual(1e-5 + 2e-2 * Math.abs(fd));
+    }
+    pass.release();
+    await b.dispose();
+  });
+});
+
 describe('DragSession with a mask on the diffusion backend', () => {
   it('uses the backend\'s term (the supervisor gets no mask, the loss includes it) and keeps the fixed half closer to the source', async () => {
     const b = await loadDiffusionBackend({ modelDir: layoutModelDir });
