@@ -120,6 +120,7 @@ export async function runConformance(
       check(`seed ${seed}/${k}: vjp matches central finite differences`, r.ok, `⟨vjp(u), v⟩ = ${analytic}, FD = ${fd}`);
     }
     p1.release();
+    if (info.fixedRegionTerm) await checkFixedRegionTerm(backend, b, seed, eps, vjpTol, options.modeTolerance ?? { atol: 1e-5, rtol: 1e-5 }, check);
     let threw = false;
     try {
       await p1.vjp(new Float32Array(f.data.length));
@@ -148,6 +149,51 @@ export async function runConformance(
   check('forward after dispose rejects; dispose is idempotent', rejected);
 
   return { passed: checks.every((c) => c.passed), checks };
+}
+
+/**
+ * For a backend declaring `info.fixedRegionTerm`: with a left-half editable mask, on a latent moved
+ * off its start (the term is often 0 there), the pass reports a finite non-negative term, keeps
+ * the features, and `vjp(0)` is the term's gradient (central differences along one direction).
+ */
+async function checkFixedRegionTerm(
+  backend: DragBackend,
+  start: DragLatent,
+  seed: number,
+  eps: number,
+  vjpTol: Tolerance,
+  modeTol: Tolerance,
+  check: (name: string, passed: boolean, detail?: string) => void,
+): Promise<void> {
+  const info = backend.info;
+  const term = info.fixedRegionTerm!;
+  check('info.fixedRegionTerm is native with a non-negative default weight', term.kind === 'native' && term.defaultWeight >= 0 && Number.isFinite(term.defaultWeight) && typeof term.description === 'string');
+  const { imageWidth: w, imageHeight: h } = info;
+  const mask = { width: w, height: h, data: Uint8Array.from({ length: w * h }, (_, i) => (i % w < w / 2 ? 1 : 0)) };
+  const region = { mask, weight: term.defaultWeight > 0 ? term.defaultWeight : 1 };
+  const normal = createNormalRng(2000 + seed);
+  const moved = withOptimized(start, Float32Array.from(start.optimized, (x) => x + 0.1 * normal()));
+  const pass = await backend.forward(moved, { withVjp: true, fixedRegion: region });
+  const plain = await backend.forward(moved, { withVjp: false });
+  const value = pass.fixedRegionLoss;
+  check(`seed ${seed}: fixedRegion gives a finite, non-negative fixedRegionLoss`, typeof value === 'number' && Number.isFinite(value) && value >= 0, String(value));
+  check(`seed ${seed}: no fixedRegion, no fixedRegionLoss`, plain.fixedRegionLoss === undefined, String(plain.fixedRegionLoss));
+  const same = compareClose(pass.features.data, plain.features.data, modeTol);
+  check(`seed ${seed}: fixedRegion keeps the features`, same.ok, same.message);
+  plain.release();
+  const v = Float32Array.from({ length: info.optimizedSize }, () => normal());
+  const norm = Math.sqrt(dot(v, v));
+  for (let i = 0; i < v.length; i++) v[i] = v[i]! / norm;
+  const at = async (sign: number): Promise<number> => {
+    const p = await backend.forward(withOptimized(moved, Float32Array.from(moved.optimized, (x, i) => x + sign * eps * v[i]!)), { withVjp: false, fixedRegion: region });
+    p.release();
+    return p.fixedRegionLoss ?? Number.NaN;
+  };
+  const fd = ((await at(1)) - (await at(-1))) / (2 * eps);
+  const analytic = dot(await pass.vjp(new Float32Array(pass.features.data.length)), v);
+  pass.release();
+  const r = compareClose([analytic], [fd], vjpTol);
+  check(`seed ${seed}: vjp(0) of a fixedRegion pass matches central differences of fixedRegionLoss`, r.ok, `⟨vjp(0), v⟩ = ${analytic}, FD = ${fd}`);
 }
 
 /** Runs {@link runConformance} and throws one error listing every failed check. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DragBackend, ForwardOptions } from './backend.js';
+import { runConformance } from './conformance-suite.js';
 import { DragSession } from './drag-session.js';
 import type { DragSessionOptions } from './drag-session.js';
 import { GaussianBlobBackend } from './gaussian-blob-backend.js';
@@ -105,6 +106,20 @@ describe('DragSession with a backend-native fixed-region term', () => {
     expect(supervisor.masks).toEqual([mask]);
     expect(calls.every((c) => c.fixedRegion === undefined)).toBe(true);
     expect(result.history[0]!.fixedRegionLoss).toBeUndefined();
+  });
+
+  it('the conformance suite checks a native term: passes the right one, fails one whose vjp leaves the term out', async () => {
+    expect((await runConformance(() => nativeBackend())).checks.filter((c) => !c.passed)).toEqual([]);
+    const wrong = async (): Promise<DragBackend> => {
+      const b = nativeBackend();
+      return { ...b, forward: async (l, o) => {
+        const p = await b.forward(l, o);
+        const plain = await b.forward(l, { ...o, fixedRegion: undefined });
+        return { ...p, vjp: (c) => plain.vjp(c), release: () => (p.release(), plain.release()) };
+      } };
+    };
+    const failed = (await runConformance(wrong)).checks.filter((c) => !c.passed).map((c) => c.name);
+    expect(failed).toEqual(['seed 0: vjp(0) of a fixedRegion pass matches central differences of fixedRegionLoss', 'seed 1: vjp(0) of a fixedRegion pass matches central differences of fixedRegionLoss']);
   });
 
   it('rejects a bad weight and a backend that declares the term but does not report it', async () => {
