@@ -80,11 +80,19 @@ describe('DragDiffusion\'s mask term on the layout model', () => {
     await b.dispose();
   });
 
-  it('vjp returns the gradient of ⟨F, c⟩ + term: central differences along 3 directions, |Δ| ≤ 2e-3 + 2e-2·|fd| (ε = 1e-2)', async () => {
+  it('vjp returns the gradient of ⟨F, c⟩ + term: central differences along 3 directions (ε = 1e-3), |Δ| ≤ 1e-4 + 1e-2·|fd| for the term alone, 2e-3 + 2e-2·|fd| with c', async () => {
     const b = await loadDiffusionBackend({ modelDir: layoutModelDir });
     const source = await b.createLatent({ type: 'seed', seed: 6 });
     const latent = noisy(source, 12, 0.1);
     const region = { mask, weight: 0.1 };
+    // The term is an L1 sum: differences across a kink do not measure the gradient. A step of 1e-3
+    // along a unit direction moves each ẑ_{t−1} element by < 1e-3; the directions leave alone the
+    // few kept elements that close to ẑ⁰ (a ≈ 1.07 and the ε path is small on this model).
+    const t = b.editTimestep;
+    const zPrev = b.scheduler.step(await b.predictNoise(latent.optimized, t), t, latent.optimized).latent;
+    const zPrev0 = b.scheduler.step(await b.predictNoise(source.optimized, t), t, source.optimized).latent;
+    const nearKink = new Set(Array.from(zPrev.keys()).filter((i) => i % 16 >= 8 && Math.abs(zPrev[i]! - zPrev0[i]!) < 1e-3));
+    expect(nearKink.size).toBeLessThan(10);
     const n = createNormalRng(13);
     const c = Float32Array.from({ length: 16 * 32 * 32 }, () => 0.01 * n());
     const zero = new Float32Array(c.length);
@@ -93,18 +101,21 @@ describe('DragDiffusion\'s mask term on the layout model', () => {
       return dot(p.features.data, cot) + p.fixedRegionLoss!;
     };
     const pass = await b.forward(latent, { fixedRegion: region });
-    const eps = 1e-2;
+    const eps = 1e-3;
     for (const cot of [zero, c]) {
       const grad = await pass.vjp(cot);
       for (let k = 0; k < 3; k++) {
-        const v = Float32Array.from({ length: 1024 }, () => n());
+        const v = Float32Array.from({ length: 1024 }, (_, i) => (nearKink.has(i) ? (n(), 0) : n()));
         const norm = Math.sqrt(dot(v, v));
         v.forEach((x, i) => (v[i] = x / norm));
         const plus = await lossAt(latent.optimized.map((x, i) => x + eps * v[i]!), cot);
         const minus = await lossAt(latent.optimized.map((x, i) => x - eps * v[i]!), cot);
         const fd = (plus - minus) / (2 * eps);
         const analytic = dot(grad, v);
-        expect(Math.abs(analytic - fd), `cotangent ${cot === zero ? '0' : 'c'}, direction ${k}: ${analytic} vs ${fd}`).toBeLessThanOrEqual(2e-3 + 2e-2 * Math.abs(fd));
+        // With c the float32 features' own difference noise at this step sets the bound (the
+        // conformance suite's VJP tolerance for this model); the term alone is checked 20× tighter.
+        const [atol, rtol] = cot === zero ? [1e-4, 1e-2] : [2e-3, 2e-2];
+        expect(Math.abs(analytic - fd), `cotangent ${cot === zero ? '0' : 'c'}, direction ${k}: ${analytic} vs ${fd}`).toBeLessThanOrEqual(atol + rtol * Math.abs(fd));
       }
     }
     pass.release();
