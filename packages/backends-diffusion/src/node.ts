@@ -17,6 +17,12 @@ export { decodeImage } from './decode-image.js';
 /** The random-weight model in SD 1.5's layout, shipped for tests. */
 export const layoutModelDir: string = fileURLToPath(new URL('../models/sd15-layout-tiny/', import.meta.url));
 
+/**
+ * The embedded model the CLI drags photographs with when no --model is given. Trained separately
+ * and not shipped in the npm package (too large), so the folder may be absent: callers check it.
+ */
+export const embeddedModelDir: string = fileURLToPath(new URL('../models/sd-embedded/', import.meta.url));
+
 export interface LoadDiffusionBackendOptions {
   /** A Stable Diffusion ONNX folder (model_index.json, unet/, vae_encoder/, vae_decoder/, text_encoder/, scheduler/). */
   readonly modelDir: string;

@@ -6,6 +6,16 @@ import { DEFAULT_FUSION_LAMBDA, DiscriminativeTracker, NearestNeighbourTracker, 
 export type MethodName = 'stabledrag' | 'draggan';
 export const METHOD_NAMES: readonly MethodName[] = ['stabledrag', 'draggan'];
 
+/**
+ * A --method value as a method, or undefined. "dragdiffusion" is draggan's name on a diffusion
+ * model: DragDiffusion is DragGAN's tracking and motion supervision on UNet features, so the
+ * same tracker and supervisor run.
+ */
+export function parseMethodName(text: string): MethodName | undefined {
+  if (text === 'dragdiffusion') return 'draggan';
+  return (METHOD_NAMES as readonly string[]).includes(text) ? (text as MethodName) : undefined;
+}
+
 export interface MethodSettings {
   /** Motion-supervision radius r1, image pixels. */
   readonly r1: number;

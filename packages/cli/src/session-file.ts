@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import type { DragLatent, DragPair, Mask, Point } from '@stabledrag/core';
+import type { LoraWeights } from '@stabledrag/backends-diffusion';
 import { usageError } from './errors.js';
 import { jsonErrorMessage } from './one-line.js';
 import { toJson } from './parse-values.js';
+import { loraFromJson, loraToJson } from './session-lora.js';
 
 /** Settings of a drag, as saved in a session file and reported by --json. */
 export interface DragSettings {
@@ -17,6 +19,8 @@ export interface DragSettings {
   readonly tau: number;
   readonly maskWeight: number;
   readonly stopDistance: number;
+  /** Diffusion: LoRA steps the UNet was tuned with (0: none). */
+  readonly loraSteps?: number;
 }
 
 /**
@@ -34,6 +38,10 @@ export interface SessionFile {
   readonly modelName: string;
   readonly seed?: number;
   readonly truncation?: number;
+  /** The --image photo the edit started from (a diffusion latent holds z_t and the source z_t). */
+  readonly image?: string;
+  /** Diffusion: the LoRA adapters the latent belongs to. */
+  readonly lora?: LoraWeights;
   readonly latent: DragLatent;
   readonly pairs: readonly DragPair[];
   readonly initialPairs: readonly DragPair[];
@@ -67,6 +75,7 @@ export function serializeSession(s: Omit<SessionFile, 'format' | 'version'>): st
     modelName: s.modelName,
     ...(s.seed !== undefined ? { seed: s.seed } : {}),
     ...(s.truncation !== undefined ? { truncation: s.truncation } : {}),
+    ...(s.image !== undefined ? { image: s.image } : {}),
     latent: {
       encoding: 'base64-float32le',
       optimized: f32ToBase64(s.latent.optimized),
@@ -78,6 +87,7 @@ export function serializeSession(s: Omit<SessionFile, 'format' | 'version'>): st
     ...(s.mask ? { mask: { width: s.mask.width, height: s.mask.height, encoding: 'base64-u8', data: Buffer.from(s.mask.data).toString('base64') } } : {}),
     settings: s.settings,
     ...(s.result ? { result: s.result } : {}),
+    ...(s.lora ? { lora: loraToJson(s.lora) } : {}),
   })}\n`;
 }
 
@@ -149,6 +159,7 @@ export function parseSession(raw: unknown, where: string): SessionFile {
     tau: num('tau'),
     maskWeight: num('maskWeight'),
     stopDistance: num('stopDistance'),
+    ...(typeof s.loraSteps === 'number' ? { loraSteps: s.loraSteps } : {}),
   };
   const optionalNumber = (k: 'seed' | 'truncation'): number | undefined => {
     if (o[k] === undefined) return undefined;
@@ -158,6 +169,8 @@ export function parseSession(raw: unknown, where: string): SessionFile {
   const seed = optionalNumber('seed');
   const truncation = optionalNumber('truncation');
   const result = o.result === undefined ? undefined : obj(o.result, `${where}: result`);
+  if (o.image !== undefined && typeof o.image !== 'string') throw usageError(`${where}: "image" must be a string.`);
+  const lora = o.lora === undefined ? undefined : loraFromJson(o.lora, `${where}: lora`);
   return {
     format: 'stabledrag-session',
     version: 1,
@@ -165,6 +178,8 @@ export function parseSession(raw: unknown, where: string): SessionFile {
     modelName: o.modelName,
     ...(seed !== undefined ? { seed } : {}),
     ...(truncation !== undefined ? { truncation } : {}),
+    ...(typeof o.image === 'string' ? { image: o.image } : {}),
+    ...(lora ? { lora } : {}),
     latent,
     pairs: pairs(o.pairs, `${where}: pairs`),
     initialPairs: o.initialPairs === undefined ? [] : pairs(o.initialPairs, `${where}: initialPairs`),

@@ -100,7 +100,7 @@ export async function readTask(path: string): Promise<DragTask> {
 }
 
 /** Model names that are not folders. Anything else is a folder path. */
-export const MODEL_NAMES = ['default', 'tiny', 'reference'] as const;
+export const MODEL_NAMES = ['default', 'tiny', 'reference', 'diffusion', 'diffusion-tiny'] as const;
 
 /** A task's `model`: names stay names, anything else is a folder relative to the task file. */
 export function resolveTaskModel(model: string, taskDir: string): string {

@@ -1,244 +1,45 @@
 import { readdir } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DEFAULT_FEATURE_RMS_LIMIT, DragSession, defaultStopDistance, validatePairs } from '@stabledrag/core';
-import type { DragPair, DragResult, DragStepEvent, Mask, RgbaImage } from '@stabledrag/core';
+import type { DragLatent, DragPair, DragResult, Mask, RgbaImage } from '@stabledrag/core';
 import { checkOutputs, writeFileAtomic } from '../atomic-write.js';
 import type { OutputCheck } from '../atomic-write.js';
 import type { CliContext } from '../context.js';
-import { ExitCode, usageError } from '../errors.js';
+import { CliError, ExitCode, usageError } from '../errors.js';
 import type { ExitCodeValue } from '../errors.js';
 import { DragGifWriter } from '../gif.js';
 import { encodeImage, imageFormatOf } from '../image-file.js';
-import { DEFAULT_LAMBDA, DEFAULT_MASK_WEIGHT, DEFAULT_TAU, METHOD_NAMES, defaultRadii } from '../methods.js';
-import type { MethodName } from '../methods.js';
-import { resolveModelSpec } from '../models.js';
-import type { LoadedModel } from '../models.js';
-import { parseCommandLine } from '../parse-command-line.js';
-import { parseBounded, parsePoints, toJson } from '../parse-values.js';
+import { recordLatents } from '../latent-recorder.js';
+import { DEFAULT_LAMBDA, DEFAULT_MASK_WEIGHT, DEFAULT_TAU, defaultRadii } from '../methods.js';
+import { isModelName } from '../models.js';
+import type { LoadedModel, ModelLoadOptions } from '../models.js';
+import { toJson } from '../parse-values.js';
 import { readMask } from '../png.js';
 import { DragProgress } from '../progress.js';
+import { fitPhoto, readPhotoFile } from '../read-photo.js';
+import type { DecodedPhoto, Photo } from '../read-photo.js';
 import { readSession, serializeSession } from '../session-file.js';
 import type { DragSettings, SessionFile } from '../session-file.js';
-import { MODEL_NAMES, readTask, resolveTaskModel } from '../task.js';
+import { StageProgress, stageLabel } from '../stage-progress.js';
+import { readTask, resolveTaskModel } from '../task.js';
 import type { DragTask } from '../task.js';
+import { DRAG_HELP, parseDragArgs } from './drag-args.js';
+import type { DragArgs } from './drag-args.js';
+import { buildDragReport, finalDistances } from './drag-report.js';
 
-export const DRAG_HELP = `Usage: stabledrag drag [options]
+export { DRAG_HELP, parseDragArgs } from './drag-args.js';
+export type { DragArgs } from './drag-args.js';
+export type { DragReport } from './drag-report.js';
 
-Drags handle points of a generated image to target points (StableDrag, or the DragGAN baseline).
+/** Diffusion GIFs: a frame (a full denoise) every this many steps unless --gif-every. */
+export const DEFAULT_GIF_EVERY = 10;
 
-Where the drag starts (one of):
-  --points "hx,hy:tx,ty"   a handle → target pair in image pixels (x right, y down);
-                           repeat the option for more pairs
-  --task task.json         seed, pairs, mask and steps from a task file (see README)
-  --session session.json   resume a drag saved with --save-session (latent, points, mask,
-                           settings); --points then starts a new drag on that image
-
-Model and image:
-  --model <dir|name>       model folder (model.json + ONNX files), or a name: default (the
-                           embedded model, the default), tiny, reference (pure-TS blobs)
-  --seed <n>               generator seed (default 0)
-  --truncation <psi>       truncation ψ in (0, 1] (default: the model's)
-  --mask mask.png          editable region, white = may change, at the image size
-
-Method:
-  --method <name>          stabledrag (default) or draggan
-  --no-discriminative      StableDrag ablation: DragGAN's nearest-neighbour tracker
-  --no-confident           StableDrag ablation: plain motion supervision (Eq. 1) every step
-  --steps <n>              maximum optimisation steps (default 300, or the task's)
-  --lr <rate>              Adam learning rate (default: the model's, 0.001 for GANs)
-  --r1 <px>                motion-supervision radius (image pixels)
-  --r2 <px>                tracking radius (whole image pixels)
-                           default radii: DragGAN's r1 = 3, r2 = 12 at 512 px, scaled by
-                           resolution/512 and rounded, never below r1 = 2, r2 = 6
-  --lambda <λ>             score-fusion weight of the tracker, Eq. 2 (default ${DEFAULT_LAMBDA})
-  --tau <τ>                confidence threshold rate of Eq. 5 (default ${DEFAULT_TAU})
-  --mask-weight <η>        weight of the fixed-region term when a mask is given (default ${DEFAULT_MASK_WEIGHT})
-  --stop-distance <px>     a handle this close to its target is done (default max(2, 2·h/512))
-
-Outputs (written atomically; an output may not be an input; missing folders are created):
-  --out out.png            the dragged image: .png, or .jpg/.jpeg for JPEG
-  --before before.png      the image before the drag (.png or .jpg/.jpeg)
-  --gif drag.gif           every step, handles red, targets blue, arrows between
-  --save-session s.json    seed, latent, points, mask and settings, reloadable with --session
-  --json                   print a JSON report on stdout (points, steps, per-step
-                           confidences, branches and timings, stop reason)
-  --quiet                  no progress output
-  -h, --help               this help
-
-Ctrl-C stops the drag after the current step and still writes every output (exit 130).
-
-Examples:
-  stabledrag drag --seed 4 --points "60,70:70,70" --out drag.png --gif drag.gif
-  stabledrag drag --task examples/preset-drag.json --method draggan --out draggan.png --json
-`;
-
-const OPTIONS = {
-  model: { type: 'string' },
-  seed: { type: 'string' },
-  truncation: { type: 'string' },
-  points: { type: 'string', multiple: true },
-  task: { type: 'string' },
-  session: { type: 'string' },
-  mask: { type: 'string' },
-  method: { type: 'string' },
-  'no-discriminative': { type: 'boolean' },
-  'no-confident': { type: 'boolean' },
-  steps: { type: 'string' },
-  lr: { type: 'string' },
-  r1: { type: 'string' },
-  r2: { type: 'string' },
-  lambda: { type: 'string' },
-  tau: { type: 'string' },
-  'mask-weight': { type: 'string' },
-  'stop-distance': { type: 'string' },
-  out: { type: 'string' },
-  before: { type: 'string' },
-  gif: { type: 'string' },
-  'save-session': { type: 'string' },
-  json: { type: 'boolean' },
-  quiet: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-/** The parsed, checked command line of `drag`; numbers are numbers, paths absolute. */
-export interface DragArgs {
-  readonly help: boolean;
-  readonly model?: string;
-  readonly seed?: number;
-  readonly truncation?: number;
-  readonly pairs?: readonly DragPair[];
-  readonly task?: string;
-  readonly session?: string;
-  readonly mask?: string;
-  readonly method?: MethodName;
-  readonly discriminative?: false;
-  readonly confident?: false;
-  readonly steps?: number;
-  readonly lr?: number;
-  readonly r1?: number;
-  readonly r2?: number;
-  readonly lambda?: number;
-  readonly tau?: number;
-  readonly maskWeight?: number;
-  readonly stopDistance?: number;
-  readonly out?: string;
-  readonly before?: string;
-  readonly gif?: string;
-  readonly saveSession?: string;
-  readonly json: boolean;
-  readonly quiet: boolean;
-}
-
-/** Parses `drag`'s arguments (after the word "drag"); throws a usage error (exit 2) on anything wrong. */
-export function parseDragArgs(argv: readonly string[], cwd: string): DragArgs {
-  const { values, positionals } = parseCommandLine('drag', argv, OPTIONS, true);
-  if (positionals.length > 0) throw usageError(`drag takes no positional arguments, got "${positionals.join(' ')}". Run "stabledrag drag --help".`);
-  const v = values;
-  const path = (p: string | undefined): string | undefined => (p === undefined ? undefined : resolve(cwd, p));
-  const num = (key: keyof typeof OPTIONS, rule: Parameters<typeof parseBounded>[2]): number | undefined => {
-    const text = v[key];
-    return typeof text === 'string' ? parseBounded(text, `--${key}`, rule) : undefined;
-  };
-  if (v.method !== undefined && !(METHOD_NAMES as readonly string[]).includes(v.method)) {
-    throw usageError(`--method must be one of ${METHOD_NAMES.join(', ')}, got "${v.method}".`);
-  }
-  if (v.task !== undefined && v.points !== undefined) throw usageError('Give the pairs either with --points or in --task, not both.');
-  if (v.task !== undefined && v.session !== undefined) throw usageError('--task and --session both say where the drag starts; give one.');
-  if (v.session !== undefined && (v.seed !== undefined || v.truncation !== undefined)) {
-    throw usageError('--session brings its own latent; --seed and --truncation cannot change it.');
-  }
-  const pairs = v.points?.flatMap((p) => parsePoints(p));
-  const args: DragArgs = {
-    help: v.help === true,
-    json: v.json === true,
-    quiet: v.quiet === true,
-    ...(v.model !== undefined ? { model: resolveModelSpec(v.model, cwd) } : {}),
-    ...(pairs ? { pairs } : {}),
-    ...(v.method !== undefined ? { method: v.method as MethodName } : {}),
-    ...(v['no-discriminative'] ? { discriminative: false as const } : {}),
-    ...(v['no-confident'] ? { confident: false as const } : {}),
-  };
-  const numbers: Partial<Record<keyof DragArgs, number | undefined>> = {
-    seed: num('seed', { integer: true, min: 0 }),
-    truncation: num('truncation', { above: 0, max: 1 }),
-    steps: num('steps', { integer: true, min: 1 }),
-    lr: num('lr', { above: 0 }),
-    r1: num('r1', { above: 0 }),
-    r2: num('r2', { integer: true, min: 1 }),
-    lambda: num('lambda', { min: 0, max: 1 }),
-    tau: num('tau', { min: 0 }),
-    maskWeight: num('mask-weight', { min: 0 }),
-    stopDistance: num('stop-distance', { above: 0 }),
-  };
-  const paths: Partial<Record<keyof DragArgs, string | undefined>> = {
-    task: path(v.task),
-    session: path(v.session),
-    mask: path(v.mask),
-    out: path(v.out),
-    before: path(v.before),
-    gif: path(v.gif),
-    saveSession: path(v['save-session']),
-  };
-  const out: Record<string, unknown> = { ...args };
-  for (const [k, val] of Object.entries({ ...numbers, ...paths })) if (val !== undefined) out[k] = val;
-  const parsed = out as unknown as DragArgs;
-  if (!parsed.help) {
-    if (parsed.pairs === undefined && parsed.task === undefined && parsed.session === undefined) {
-      throw usageError('Say what to drag: --points "hx,hy:tx,ty" (repeatable), --task task.json or --session session.json. Run "stabledrag drag --help".');
-    }
-    if (!parsed.out && !parsed.gif && !parsed.saveSession && !parsed.json && !parsed.before) {
-      throw usageError('The drag would write nothing: give --out out.png (and/or --gif, --save-session, --json).');
-    }
-  }
-  return parsed;
-}
-
-/** The report --json prints. */
-export interface DragReport {
-  /** The --model value (a name or an absolute folder). */
-  readonly model: string;
-  /** The backend's own name (model.json's `name`). */
-  readonly modelName: string;
-  /** Image width and height, pixels. */
-  readonly imageSize: readonly [number, number];
-  readonly method: string;
-  readonly seed?: number;
-  readonly truncation?: number;
-  readonly task?: string;
-  readonly settings: DragSettings;
-  readonly stopReason: DragResult['stopReason'];
-  readonly steps: number;
-  readonly pairs: readonly { handle: [number, number]; target: [number, number] }[];
-  readonly points: readonly [number, number][];
-  readonly distances: readonly number[];
-  readonly converged: boolean;
-  /** After stopReason 'diverged': how many updates the kept (best) latent has; else `steps`. */
-  readonly bestStep: number;
-  readonly timings: {
-    readonly setupMs: number;
-    readonly totalMs: number;
-    readonly meanStepMs: Record<'forward' | 'track' | 'supervise' | 'backward' | 'optimizer' | 'total', number>;
-  };
-  readonly history: readonly {
-    step: number;
-    points: [number, number][];
-    distances: number[];
-    confidences: number[];
-    branches: string[];
-    loss: number;
-    featureRmsRatio: number;
-    timings: DragStepEvent['timings'];
-  }[];
-  readonly outputs: Record<string, string>;
-}
-
-const xy = (p: { x: number; y: number }): [number, number] => [p.x, p.y];
-
-/** Where a drag starts: a seed (from flags or a task) or a saved session. */
+/** Where a drag starts: a seed (from flags or a task), a photo, or a saved session. */
 interface Start {
   readonly modelSpec: string;
   readonly seed?: number;
   readonly truncation?: number;
+  readonly image?: string;
   readonly pairs: readonly DragPair[];
   readonly maskPath?: string;
   readonly sessionMask?: Mask;
@@ -256,6 +57,7 @@ async function resolveStart(args: DragArgs): Promise<Start> {
       session,
       ...(session.seed !== undefined ? { seed: session.seed } : {}),
       ...(session.truncation !== undefined ? { truncation: session.truncation } : {}),
+      ...(session.image !== undefined ? { image: session.image } : {}),
       pairs,
       ...(args.mask ? { maskPath: args.mask } : session.mask ? { sessionMask: session.mask } : {}),
       steps: args.steps ?? session.settings.steps,
@@ -276,9 +78,11 @@ async function resolveStart(args: DragArgs): Promise<Start> {
       ...(steps !== undefined ? { steps } : {}),
     };
   }
+  const fromPhoto = args.image !== undefined;
   return {
-    modelSpec: args.model ?? 'default',
-    seed: args.seed ?? 0,
+    // A photograph without --model goes to the embedded diffusion model: DragDiffusion's setting.
+    modelSpec: args.model ?? (fromPhoto ? 'diffusion' : 'default'),
+    ...(fromPhoto ? { image: args.image } : { seed: args.seed ?? 0 }),
     ...(args.truncation !== undefined ? { truncation: args.truncation } : {}),
     pairs: args.pairs ?? [],
     ...(args.mask ? { maskPath: args.mask } : {}),
@@ -286,7 +90,17 @@ async function resolveStart(args: DragArgs): Promise<Start> {
   };
 }
 
-const round = (v: number, digits = 3): number => Math.round(v * 10 ** digits) / 10 ** digits;
+/** Runs a stage before the drag; Ctrl-C there leaves nothing to write, so it ends the command (exit 130). */
+async function interruptible<T>(progress: StageProgress, signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!signal?.aborted) throw error;
+    const stage = progress.lastStage;
+    progress.end();
+    throw new CliError(ExitCode.INTERRUPTED, `Interrupted${stage ? ` during ${stageLabel(stage)}` : ''}; nothing was written.`, { cause: error });
+  }
+}
 
 /** `stabledrag drag`: returns the exit code; throws CliError/StableDragError for the caller to map. */
 export async function runDrag(argv: readonly string[], ctx: CliContext): Promise<ExitCodeValue> {
@@ -307,8 +121,8 @@ export async function runDrag(argv: readonly string[], ctx: CliContext): Promise
     ...(args.gif ? [{ option: '--gif', path: args.gif }] : []),
     ...(args.saveSession ? [{ option: '--save-session', path: args.saveSession }] : []),
   ];
-  const inputs = [args.task, args.session, start.maskPath].filter((p): p is string => p !== undefined);
-  if (!(MODEL_NAMES as readonly string[]).includes(start.modelSpec)) {
+  const inputs = [args.task, args.session, args.image, start.maskPath].filter((p): p is string => p !== undefined);
+  if (!isModelName(start.modelSpec)) {
     // The model folder's files are inputs too (model.json, the ONNX files, w_avg.bin).
     const files = await readdir(start.modelSpec).catch(() => [] as string[]);
     inputs.push(...files.map((f) => join(start.modelSpec, f)));
@@ -318,45 +132,83 @@ export async function runDrag(argv: readonly string[], ctx: CliContext): Promise
   if (args.before) imageFormatOf(args.before, '--before');
   await checkOutputs(outputs, inputs);
 
-  const model: LoadedModel = await ctx.loadModel(start.modelSpec);
+  // The photo is read before the model loads, so a bad file fails in a moment.
+  const decoded = args.image ? await readPhotoFile(args.image) : undefined;
+  const progress = new StageProgress(args.quiet ? undefined : ctx.stderr);
+  let photo: Photo | undefined;
+  const fit = async (size: number): Promise<RgbaImage> => {
+    if (!decoded) throw usageError('No --image to fit.');
+    if (photo?.image.width !== size) {
+      photo = await fitPhoto(decoded, size);
+      // One line for all the changes: the user learns the photo was altered, and how, at a glance.
+      if (photo.notices.length > 0) log(`notice: ${args.image}: ${photo.notices.join(' ')}`);
+    }
+    return photo.image;
+  };
+  const loadOptions: ModelLoadOptions = {
+    progress,
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+    ...(decoded ? { photo: fit } : {}),
+    ...(args.loraSteps !== undefined ? { loraSteps: args.loraSteps } : start.session?.settings.loraSteps !== undefined ? { loraSteps: start.session.settings.loraSteps } : {}),
+    ...(start.session?.lora ? { loraWeights: start.session.lora } : {}),
+  };
+  const model: LoadedModel = await interruptible(progress, ctx.signal, () => progress.run('load', () => ctx.loadModel(start.modelSpec, loadOptions)));
   try {
-    return await dragWithModel(args, start, model, ctx, log);
+    if (args.loraSteps !== undefined && !model.diffusion) throw usageError(`--lora-steps applies to diffusion models; ${start.modelSpec} is not one.`);
+    const fitted = decoded ? { decoded, image: await fit(model.backend.info.imageWidth) } : undefined;
+    return await dragWithModel({ args, start, model, ctx, log, progress, ...(fitted ? { photo: { ...photo!, path: fitted.decoded.path } } : {}) });
   } finally {
     await model.dispose();
   }
 }
 
-async function dragWithModel(
-  args: DragArgs,
-  start: Start,
-  model: LoadedModel,
-  ctx: CliContext,
-  log: (text: string) => void,
-): Promise<ExitCodeValue> {
-  const { backend } = model;
-  const info = backend.info;
-  const size = { imageWidth: info.imageWidth, imageHeight: info.imageHeight };
+/** Everything one drag needs, passed as one object so the steps below stay short. */
+interface DragRun {
+  readonly args: DragArgs;
+  readonly start: Start;
+  readonly model: LoadedModel;
+  readonly ctx: CliContext;
+  readonly log: (text: string) => void;
+  readonly progress: StageProgress;
+  readonly photo?: Photo & { readonly path: string };
+}
 
+/** The latent the drag starts from: a saved one, the photo's (projection or inversion), or a seed's. */
+async function startingLatent(run: DragRun): Promise<DragLatent> {
+  const { start, model, progress, ctx, photo } = run;
   const session = start.session;
-  if (session && session.modelName !== info.name) {
-    throw usageError(`${args.session} was saved with model "${session.modelName}" but --model loads "${info.name}"; pass the model it was saved with.`);
+  if (session) return model.backend.createLatent({ type: 'latent', latent: session.latent });
+  if (photo) {
+    if (!model.latentFromImage) throw usageError(`${start.modelSpec} cannot start from a photo; use a diffusion or GAN model with --image.`);
+    const from = model.latentFromImage;
+    return interruptible(progress, ctx.signal, async () => {
+      try {
+        return await from(photo.image, { progress, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+      } finally {
+        progress.end();
+      }
+    });
   }
-  const latent = session
-    ? await backend.createLatent({ type: 'latent', latent: session.latent })
-    : await model.latentFromSeed(start.seed ?? 0, start.truncation);
+  return model.latentFromSeed(start.seed ?? 0, start.truncation);
+}
 
-  const mask = start.maskPath ? await readMask(start.maskPath, info.imageWidth, info.imageHeight) : start.sessionMask;
-  const radii = defaultRadii(Math.max(info.imageWidth, info.imageHeight));
-  const saved = session?.settings;
+/** Settings: flags first, then the session's, then the model's defaults (diffusion: model.json and the backend's dragDefaults). */
+function resolveSettings(run: DragRun): DragSettings {
+  const { args, start, model } = run;
+  const info = model.backend.info;
+  const diffusion = model.diffusion;
+  const radii = diffusion?.radii ?? defaultRadii(Math.max(info.imageWidth, info.imageHeight));
+  const saved = start.session?.settings;
   const methodName = args.method ?? saved?.method ?? 'stabledrag';
   // The ablation switches belong to StableDrag; a saved session's switches carry over only to the same method.
   const inherit = saved?.method === methodName ? saved : undefined;
   const stable = methodName === 'stabledrag';
-  const settings: DragSettings = {
+  const modelSteps = diffusion ? (stable ? diffusion.defaults.stabledragDragSteps : diffusion.defaults.dragSteps) : 300;
+  return {
     method: methodName,
     discriminative: stable && (args.discriminative ?? inherit?.discriminative ?? true),
     confident: stable && (args.confident ?? inherit?.confident ?? true),
-    steps: start.steps ?? 300,
+    steps: start.steps ?? modelSteps,
     lr: args.lr ?? saved?.lr ?? info.defaultLearningRate,
     r1: args.r1 ?? saved?.r1 ?? radii.r1,
     r2: args.r2 ?? saved?.r2 ?? radii.r2,
@@ -364,12 +216,42 @@ async function dragWithModel(
     tau: args.tau ?? saved?.tau ?? DEFAULT_TAU,
     maskWeight: args.maskWeight ?? saved?.maskWeight ?? DEFAULT_MASK_WEIGHT,
     stopDistance: args.stopDistance ?? saved?.stopDistance ?? defaultStopDistance(info.imageHeight),
+    ...(diffusion ? { loraSteps: diffusion.loraSteps } : {}),
   };
-  validatePairs(start.pairs, size, settings.stopDistance);
+}
+
+/** `backend.render`, with stage progress and Ctrl-C where the model offers them (diffusion: denoise + decode). */
+async function render(run: DragRun, latent: DragLatent, withSignal: boolean): Promise<RgbaImage> {
+  const { model, progress, ctx } = run;
+  if (!model.renderLatent) return model.backend.render(latent);
+  try {
+    return await model.renderLatent(latent, { progress, ...(withSignal && ctx.signal ? { signal: ctx.signal } : {}) });
+  } finally {
+    progress.end();
+  }
+}
+
+async function dragWithModel(run: DragRun): Promise<ExitCodeValue> {
+  const { args, start, model, ctx, log, progress, photo } = run;
+  const { backend } = model;
+  const info = backend.info;
+  const session = start.session;
+  if (session && session.modelName !== info.name) {
+    throw usageError(`${args.session} was saved with model "${session.modelName}" but --model loads "${info.name}"; pass the model it was saved with.`);
+  }
+  const latent = await startingLatent(run);
+  const mask = start.maskPath ? await readMask(start.maskPath, info.imageWidth, info.imageHeight) : start.sessionMask;
+  const settings = resolveSettings(run);
+  validatePairs(start.pairs, { imageWidth: info.imageWidth, imageHeight: info.imageHeight }, settings.stopDistance);
 
   const method = ctx.createMethod(settings.method, settings);
+  // DragDiffusion is DragGAN's method on a UNet's features: same code, its own name in reports.
+  const label = model.diffusion ? method.label.replace(/^draggan/, 'dragdiffusion') : method.label;
+  // A diffusion step gives no image, so GIF frames are rendered from the latent of every n-th step.
+  const renderFrames = model.diffusion !== undefined && args.gif !== undefined;
+  const recorder = renderFrames ? recordLatents(backend) : undefined;
   const drag = new DragSession({
-    backend,
+    backend: recorder?.backend ?? backend,
     tracker: method.tracker,
     supervisor: method.supervisor,
     latent,
@@ -378,16 +260,19 @@ async function dragWithModel(
     maxSteps: settings.steps,
     learningRate: settings.lr,
     stopDistance: settings.stopDistance,
-    withImages: args.gif !== undefined,
+    withImages: args.gif !== undefined && !renderFrames,
   });
 
-  const before: RgbaImage | undefined = args.before || args.gif ? await backend.render(latent) : undefined;
+  // --before: the photo as the model takes it, or the seed's image.
+  const before: RgbaImage | undefined = args.before || args.gif ? photo?.image ?? (await interruptible(progress, ctx.signal, () => render(run, latent, true))) : undefined;
   const gif = args.gif ? new DragGifWriter() : undefined;
-  const progress = args.quiet ? undefined : new DragProgress(ctx.stderr);
+  const gifEvery = args.gifEvery ?? DEFAULT_GIF_EVERY;
+  const stepProgress = args.quiet ? undefined : new DragProgress(ctx.stderr);
   log(
-    `Dragging ${start.pairs.length} point${start.pairs.length === 1 ? '' : 's'} on ${info.name} (${info.imageWidth}×${info.imageHeight}) with ${method.label}; r1 ${settings.r1}, r2 ${settings.r2}, lr ${settings.lr}, up to ${settings.steps} steps.`,
+    `Dragging ${start.pairs.length} point${start.pairs.length === 1 ? '' : 's'} on ${info.name} (${info.imageWidth}×${info.imageHeight}) with ${label}; r1 ${settings.r1}, r2 ${settings.r2}, lr ${settings.lr}, up to ${settings.steps} steps.`,
   );
   const t0 = performance.now();
+  progress.begin('drag');
   let result: DragResult;
   try {
     result = await drag.run({
@@ -396,60 +281,32 @@ async function dragWithModel(
         // Let the event loop run between steps: a backend that never leaves the microtask queue
         // (the pure-TS reference) would otherwise keep the SIGINT handler from ever firing.
         await new Promise((resolve) => setImmediate(resolve));
-        progress?.step(e);
-        // Backends that cannot give an image with the features leave only the first and last frames.
-        const frame = e.image ?? (gif?.frames === 0 ? before : undefined);
+        stepProgress?.step(e);
+        let frame = e.image ?? (gif?.frames === 0 ? before : undefined);
+        if (recorder && gif && gif.frames > 0 && e.step % gifEvery === 0 && !e.converged) {
+          const f0 = performance.now();
+          frame = await model.renderLatent!(recorder.latest(), {});
+          progress.add('gif', performance.now() - f0);
+        }
         if (gif && frame) gif.add(frame, e.points, e.targets);
       },
     });
   } finally {
-    progress?.done();
+    stepProgress?.done();
+    progress.end();
   }
   const totalMs = performance.now() - t0;
 
   // The final image: rendered from the last latent, whether the drag converged, ran out of steps
-  // or was interrupted (Ctrl-C still leaves a result).
-  const image = await backend.render(result.latent);
+  // or was interrupted (Ctrl-C still leaves a result, so that render is not interrupted again).
+  const aborted = result.stopReason === 'aborted';
+  const image = await interruptible(progress, ctx.signal, () => render(run, result.latent, !aborted));
   // A converged last step takes no update, so its frame already shows the final image.
-  const lastFrameIsFinal = result.stopReason === 'converged' && result.history.length > 0 && (gif?.frames ?? 0) > result.history.length - 1;
+  const lastFrameIsFinal = !renderFrames && result.stopReason === 'converged' && result.history.length > 0 && (gif?.frames ?? 0) > result.history.length - 1;
   if (gif && !lastFrameIsFinal) gif.add(image, result.points, result.targets);
 
-  const written: Record<string, string> = {};
-  if (args.out) {
-    await writeFileAtomic(args.out, encodeImage(image, imageFormatOf(args.out, '--out')));
-    written.out = args.out;
-  }
-  if (args.before && before) {
-    await writeFileAtomic(args.before, encodeImage(before, imageFormatOf(args.before, '--before')));
-    written.before = args.before;
-  }
-  if (args.gif && gif) {
-    await writeFileAtomic(args.gif, gif.finish());
-    written.gif = args.gif;
-  }
-  if (args.saveSession) {
-    const text = serializeSession({
-      model: start.modelSpec,
-      modelName: info.name,
-      ...(start.seed !== undefined ? { seed: start.seed } : {}),
-      ...(start.truncation !== undefined ? { truncation: start.truncation } : model.defaultTruncation !== undefined ? { truncation: model.defaultTruncation } : {}),
-      latent: result.latent,
-      pairs: result.points.map((p, i) => ({ handle: p, target: result.targets[i]! })),
-      initialPairs: session?.initialPairs.length ? session.initialPairs : start.pairs,
-      ...(mask ? { mask } : {}),
-      settings,
-      result: { stopReason: result.stopReason, steps: result.steps },
-    });
-    await writeFileAtomic(args.saveSession, text);
-    written.saveSession = args.saveSession;
-  }
-
-  const last = result.history.at(-1);
-  const distances = result.points.map((p, i) => Math.hypot(result.targets[i]!.x - p.x, result.targets[i]!.y - p.y));
-  const stepsWithUpdate = result.history.filter((h) => !h.converged);
-  const meanOf = (k: keyof DragStepEvent['timings']): number =>
-    round(stepsWithUpdate.length === 0 ? 0 : stepsWithUpdate.reduce((a, h) => a + h.timings[k], 0) / stepsWithUpdate.length);
-  const verdict = describeStop(result, settings.tau);
+  const written = await writeOutputs(run, { image, before, gif, result, settings, mask, latent });
+  const distances = finalDistances(result);
   if (result.stopReason === 'diverged') {
     log(
       `warning: the drag left the generator's range after ${result.steps} steps (its features grew past ${DEFAULT_FEATURE_RMS_LIMIT}× their size at the start); ` +
@@ -457,55 +314,75 @@ async function dragWithModel(
     );
   }
   log(
-    `${verdict}; handle distances ${distances.map((d) => d.toFixed(1)).join(', ')} px; ${(totalMs / 1000).toFixed(1)} s.${
+    `${describeStop(result, settings.tau)}; handle distances ${distances.map((d) => d.toFixed(1)).join(', ')} px; ${(totalMs / 1000).toFixed(1)} s.${
       Object.keys(written).length ? ` Wrote ${Object.values(written).join(', ')}.` : ''
     }`,
   );
 
   if (args.json) {
-    const report: DragReport = {
+    const report = buildDragReport({
       model: start.modelSpec,
       modelName: info.name,
       imageSize: [info.imageWidth, info.imageHeight],
-      method: method.label,
+      method: label,
       ...(start.seed !== undefined ? { seed: start.seed } : {}),
       ...(start.truncation !== undefined ? { truncation: start.truncation } : {}),
       ...(start.task?.name !== undefined ? { task: start.task.name } : {}),
+      ...(photo ? { image: { path: photo.path, originalSize: photo.originalSize, notices: photo.notices } } : {}),
+      ...(model.diffusion ? { loraSteps: model.diffusion.loraSteps } : {}),
       settings,
-      stopReason: result.stopReason,
-      steps: result.steps,
-      pairs: start.pairs.map((p) => ({ handle: xy(p.handle), target: xy(p.target) })),
-      points: result.points.map(xy),
-      distances: distances.map((d) => round(d)),
-      converged: last?.converged ?? false,
-      bestStep: result.bestStep,
-      timings: {
-        setupMs: round(result.setupMs),
-        totalMs: round(totalMs),
-        meanStepMs: {
-          forward: meanOf('forward'),
-          track: meanOf('track'),
-          supervise: meanOf('supervise'),
-          backward: meanOf('backward'),
-          optimizer: meanOf('optimizer'),
-          total: meanOf('total'),
-        },
-      },
-      history: result.history.map((h) => ({
-        step: h.step,
-        points: h.points.map(xy),
-        distances: h.distances.map((d) => round(d)),
-        confidences: h.confidences.map((c) => round(c, 4)),
-        branches: [...h.branches],
-        loss: h.loss,
-        featureRmsRatio: round(h.featureRmsRatio, 4),
-        timings: Object.fromEntries(Object.entries(h.timings).map(([k, v]) => [k, round(v)])) as unknown as DragStepEvent['timings'],
-      })),
+      result,
+      startPairs: start.pairs,
+      totalMs,
+      stagesMs: progress.timings,
       outputs: written,
-    };
+    });
     ctx.stdout.write(`${toJson(report)}\n`);
   }
-  return result.stopReason === 'aborted' ? ExitCode.INTERRUPTED : result.stopReason === 'diverged' ? ExitCode.DIVERGED : ExitCode.OK;
+  return aborted ? ExitCode.INTERRUPTED : result.stopReason === 'diverged' ? ExitCode.DIVERGED : ExitCode.OK;
+}
+
+/** Writes every output asked for, each atomically; returns option → path of what was written. */
+async function writeOutputs(
+  run: DragRun,
+  o: { image: RgbaImage; before: RgbaImage | undefined; gif: DragGifWriter | undefined; result: DragResult; settings: DragSettings; mask: Mask | undefined; latent: DragLatent },
+): Promise<Record<string, string>> {
+  const { args, start, model } = run;
+  const { result } = o;
+  const written: Record<string, string> = {};
+  if (args.out) {
+    await writeFileAtomic(args.out, encodeImage(o.image, imageFormatOf(args.out, '--out')));
+    written.out = args.out;
+  }
+  if (args.before && o.before) {
+    await writeFileAtomic(args.before, encodeImage(o.before, imageFormatOf(args.before, '--before')));
+    written.before = args.before;
+  }
+  if (args.gif && o.gif) {
+    await writeFileAtomic(args.gif, o.gif.finish());
+    written.gif = args.gif;
+  }
+  if (args.saveSession) {
+    const session = start.session;
+    const lora = model.diffusion?.lora;
+    const text = serializeSession({
+      model: start.modelSpec,
+      modelName: model.backend.info.name,
+      ...(start.seed !== undefined ? { seed: start.seed } : {}),
+      ...(start.truncation !== undefined ? { truncation: start.truncation } : model.defaultTruncation !== undefined ? { truncation: model.defaultTruncation } : {}),
+      ...(start.image !== undefined ? { image: start.image } : {}),
+      ...(lora ? { lora } : {}),
+      latent: result.latent,
+      pairs: result.points.map((p, i) => ({ handle: p, target: result.targets[i]! })),
+      initialPairs: session?.initialPairs.length ? session.initialPairs : start.pairs,
+      ...(o.mask ? { mask: o.mask } : {}),
+      settings: o.settings,
+      result: { stopReason: result.stopReason, steps: result.steps },
+    });
+    await writeFileAtomic(args.saveSession, text);
+    written.saveSession = args.saveSession;
+  }
+  return written;
 }
 
 /**
