@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 import { main } from './main.js';
 
-// Ctrl-C: the first one aborts the drag (which still writes its outputs, exit 130);
+// Ctrl-C: the first one aborts the drag (which still writes its outputs, exit 130) or the stage
+// before it (LoRA, encode, inversion: nothing to write, exit 130);
 // a second one exits at once.
 const controller = new AbortController();
 let interrupts = 0;
 process.on('SIGINT', () => {
   interrupts++;
   if (interrupts > 1) process.exit(130);
-  process.stderr.write('\nInterrupted: finishing the current step and writing the outputs (Ctrl-C again to quit now).\n');
+  process.stderr.write('\nInterrupted: a drag finishes its current step and writes the outputs; LoRA, encoding and inversion stop with nothing written (Ctrl-C again to quit now).\n');
   controller.abort(new Error('Interrupted by Ctrl-C'));
 });
 

@@ -48,6 +48,8 @@ export function modelError(message: string, cause?: unknown): CliError {
 /** Maps anything thrown to an exit code: CliError says its own, StableDragError by its code. */
 export function exitCodeOf(error: unknown): ExitCodeValue {
   if (error instanceof CliError) return error.exitCode;
+  // signal.throwIfAborted() inside a backend throws the abort reason or a DOMException named AbortError.
+  if (error instanceof Error && error.name === 'AbortError') return ExitCode.INTERRUPTED;
   if (error instanceof StableDragError) {
     switch (error.code) {
       case 'INVALID_INPUT':

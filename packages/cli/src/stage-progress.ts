@@ -21,7 +21,8 @@ export type Clock = () => number;
 
 /**
  * Progress of the stages around the drag (LoRA, encode, inversion, denoise, decode): "stage k/n,
- * time left" on stderr, redrawn on a terminal and printed every `every` steps elsewhere, and the
+ * time left" on stderr, redrawn on a terminal and elsewhere printed every `every` steps (at most
+ * about ten lines a stage), and the
  * wall time of each stage for the report. A stage that runs more than once (denoise for every GIF
  * frame) adds up.
  */
@@ -57,7 +58,7 @@ export class StageProgress {
     if (this.tty) {
       this.sink.write(`\r\x1b[2K${text}`);
       this.drawn = true;
-    } else if (step === 1 || step === total || step % this.every === 0) {
+    } else if (step === 1 || step === total || step % Math.max(this.every, Math.ceil(total / 10)) === 0) {
       this.sink.write(`${text}\n`);
     }
   }

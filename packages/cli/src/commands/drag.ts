@@ -139,12 +139,15 @@ export async function runDrag(argv: readonly string[], ctx: CliContext): Promise
   const fit = async (size: number): Promise<RgbaImage> => {
     if (!decoded) throw usageError('No --image to fit.');
     if (photo?.image.width !== size) {
+      // Checked before LoRA and inversion: a point off the fitted photo should not cost minutes.
+      validatePairs(start.pairs, { imageWidth: size, imageHeight: size }, args.stopDistance ?? defaultStopDistance(size));
       photo = await fitPhoto(decoded, size);
       // One line for all the changes: the user learns the photo was altered, and how, at a glance.
       if (photo.notices.length > 0) log(`notice: ${args.image}: ${photo.notices.join(' ')}`);
     }
     return photo.image;
   };
+  if (args.loraSteps !== undefined && start.session) throw usageError('--session brings the LoRA adapters it was saved with (or none); --lora-steps cannot change them.');
   const loadOptions: ModelLoadOptions = {
     progress,
     ...(ctx.signal ? { signal: ctx.signal } : {}),
