@@ -98,7 +98,7 @@ describe('the stabledrag bin (spawned)', () => {
     );
     expect(sent).toBe(true);
     expect(r.code).toBe(130);
-    expect(r.stderr).toMatch(/Interrupted: finishing the current step/);
+    expect(r.stderr).toMatch(/Interrupted: a drag finishes its current step/);
     const report = JSON.parse(r.stdout) as DragReport;
     expect(report.stopReason).toBe('aborted');
     expect(report.steps).toBeGreaterThanOrEqual(9);
