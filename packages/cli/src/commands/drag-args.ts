@@ -208,10 +208,10 @@ export function parseDragArgs(argv: readonly string[], cwd: string): DragArgs {
   for (const [k, val] of Object.entries({ ...numbers, ...paths })) if (val !== undefined) out[k] = val;
   const parsed = out as unknown as DragArgs;
   if (!parsed.help) {
+    if (parsed.image !== undefined && parsed.pairs === undefined) throw usageError('Say what to drag on the photo: --points "hx,hy:tx,ty" (repeatable).');
     if (parsed.pairs === undefined && parsed.task === undefined && parsed.session === undefined) {
       throw usageError('Say what to drag: --points "hx,hy:tx,ty" (repeatable), --task task.json or --session session.json. Run "stabledrag drag --help".');
     }
-    if (parsed.image !== undefined && parsed.pairs === undefined) throw usageError('Say what to drag on the photo: --points "hx,hy:tx,ty" (repeatable).');
     if (!parsed.out && !parsed.gif && !parsed.saveSession && !parsed.json && !parsed.before) {
       throw usageError('The drag would write nothing: give --out out.png (and/or --gif, --save-session, --json).');
     }
