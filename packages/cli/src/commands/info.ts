@@ -7,9 +7,12 @@ import { parseCommandLine } from '../parse-command-line.js';
 
 export const INFO_HELP = `Usage: stabledrag info [--model <dir|name>] [--json]
 
-Describes a model: resolution, latent sizes, feature tensor, default radii and learning rate.
+Describes a model: resolution, latent sizes, feature tensor, default radii and learning rate;
+for a diffusion model also the VAE factor, self-attention layers, inversion strength and edited
+timestep, and the drag and LoRA defaults of its model.json.
 
-  --model <dir|name>  model folder or name (default, tiny, reference); default: default
+  --model <dir|name>  model folder or name (default, tiny, reference, diffusion,
+                      diffusion-tiny); default: default
   --json              print the description as JSON
   -h, --help          this help
 `;
@@ -37,7 +40,8 @@ export async function runInfo(argv: readonly string[], ctx: CliContext): Promise
   const model = await ctx.loadModel(resolveModelSpec(values.model, ctx.cwd));
   try {
     const info = model.backend.info;
-    const radii = defaultRadii(Math.max(info.imageWidth, info.imageHeight));
+    // Diffusion radii come from the backend (DragDiffusion's feature-pixel radii in image pixels).
+    const radii = model.diffusion?.radii ?? defaultRadii(Math.max(info.imageWidth, info.imageHeight));
     const description: Record<string, unknown> = {
       model: model.spec,
       ...model.details,
