@@ -53,7 +53,8 @@ export class StageProgress {
     if (!this.sink) return;
     const elapsed = this.now() - cur.start;
     // Steps of one stage cost about the same, so the mean so far predicts the rest.
-    const left = step > 0 && step < total ? ` ${formatSeconds(((total - step) * elapsed) / step)} left` : '';
+    // A stage begun by this very report has no time measured yet: no estimate rather than "0 s".
+    const left = step > 0 && step < total && elapsed > 0 ? ` ${formatSeconds(((total - step) * elapsed) / step)} left` : '';
     const text = `${LABELS[stage]} ${String(step).padStart(String(total).length)}/${total}${left}${extra ? `  ${extra}` : ''}`;
     if (this.tty) {
       this.sink.write(`\r\x1b[2K${text}`);
