@@ -12,16 +12,16 @@ describe('StageProgress', () => {
       now += 500;
       p.update('lora', step, 20, 'loss 0.1');
     }
-    // The first stage ends when another begins through update(); the new one has no estimate yet.
+    // A stage ends at its last step; the next begins there, so its first report already has an estimate.
     now += 100;
     p.update('invert', 1, 35);
     now += 100;
     p.end();
     const lines = sink.text.trimEnd().split('\n');
     // Step 1 of 20 after 0.5 s: 19 × 0.5 s = 9.5 s left; every 10th step and the last are printed.
-    expect(lines).toEqual(['LoRA fine-tuning  1/20 9.5 s left  loss 0.1', 'LoRA fine-tuning 10/20 5.0 s left  loss 0.1', 'LoRA fine-tuning 20/20  loss 0.1', 'DDIM inversion  1/35']);
-    // A stage lasts until the next one reports: the 100 ms before the first inversion report are LoRA's.
-    expect(p.timings).toEqual({ lora: 10_100, invert: 100 });
+    expect(lines).toEqual(['LoRA fine-tuning  1/20 9.5 s left  loss 0.1', 'LoRA fine-tuning 10/20 5.0 s left  loss 0.1', 'LoRA fine-tuning 20/20  loss 0.1', 'DDIM inversion  1/35 3.4 s left']);
+    // LoRA ended with its last step; the 100 ms up to the first inversion report were inversion's first step.
+    expect(p.timings).toEqual({ lora: 10_000, invert: 200 });
     expect(p.lastStage).toBe('invert');
   });
 

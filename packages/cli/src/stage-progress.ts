@@ -31,8 +31,10 @@ export class StageProgress {
   private readonly tty: boolean;
   private readonly every: number;
   private readonly now: Clock;
-  private current: { stage: StageName; start: number; lastStep: number } | undefined;
+  private current: { stage: StageName; start: number } | undefined;
   private latest: StageName | undefined;
+  /** When the last stage that ran to its total ended: the start of a stage its successor's first report begins. */
+  private handoff: number | undefined;
   private drawn = false;
   /** Milliseconds per stage, in the order the stages first ran. */
   readonly timings: Partial<Record<StageName, number>> = {};
@@ -47,27 +49,38 @@ export class StageProgress {
 
   /** Step `step` of `total` of `stage` is done; starts the stage if it is new. */
   update(stage: StageName, step: number, total: number, extra = ''): void {
-    if (this.current?.stage !== stage) this.begin(stage);
-    const cur = this.current!;
-    cur.lastStep = step;
-    if (!this.sink) return;
-    const elapsed = this.now() - cur.start;
+    if (this.current?.stage !== stage) {
+      // Reports come after a step's work: a stage begun by a report started when the one before finished.
+      const from = this.handoff;
+      this.begin(stage);
+      if (from !== undefined) this.current!.start = from;
+    }
+    if (this.sink) this.print(this.sink, stage, step, total, extra, this.now() - this.current!.start);
+    if (step >= total) {
+      const t = this.now();
+      this.end();
+      this.handoff = t;
+    }
+  }
+
+  private print(sink: TextSink, stage: StageName, step: number, total: number, extra: string, elapsed: number): void {
     // Steps of one stage cost about the same, so the mean so far predicts the rest.
     // A stage begun by this very report has no time measured yet: no estimate rather than "0 s".
     const left = step > 0 && step < total && elapsed > 0 ? ` ${formatSeconds(((total - step) * elapsed) / step)} left` : '';
     const text = `${LABELS[stage]} ${String(step).padStart(String(total).length)}/${total}${left}${extra ? `  ${extra}` : ''}`;
     if (this.tty) {
-      this.sink.write(`\r\x1b[2K${text}`);
+      sink.write(`\r\x1b[2K${text}`);
       this.drawn = true;
     } else if (step === 1 || step === total || step % Math.max(this.every, Math.ceil(total / 10)) === 0) {
-      this.sink.write(`${text}\n`);
+      sink.write(`${text}\n`);
     }
   }
 
   /** Starts timing `stage` (ending the one before). */
   begin(stage: StageName): void {
     this.end();
-    this.current = { stage, start: this.now(), lastStep: 0 };
+    this.handoff = undefined;
+    this.current = { stage, start: this.now() };
     this.latest = stage;
   }
 
