@@ -143,6 +143,26 @@ describe('stabledrag drag --image on a diffusion model', () => {
   });
 });
 
+describe('stabledrag drag --image on a GAN model', () => {
+  it('projects the photo into the GAN first, with progress, then drags it', { timeout: SLOW }, async () => {
+    const dir = freshDir();
+    const photo = writePhotoJpeg(dir, 'photo.jpg', 48, 48);
+    const before = join(dir, 'before.png');
+    const out = join(dir, 'out.png');
+    const r = await runMain(['drag', '--model', 'tiny', '--image', photo, '--points', '10,10:16,10', '--steps', '2', '--before', before, '--out', out, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/notice: .*resized to the model's 32×32/);
+    expect(r.stderr).toMatch(/GAN projection 200\/200 +PSNR \d+\.\d dB/);
+    const report = JSON.parse(r.stdout) as DragReport;
+    expect(report.imageSize).toEqual([32, 32]);
+    expect(report.timings.stagesMs.project).toBeGreaterThan(0);
+    expect(report.loraSteps).toBeUndefined();
+    const fitted = await fitPhoto(await readPhotoFile(photo), 32);
+    expect(decodePng(readFileSync(before), before).data).toEqual(fitted.image.data);
+    expect(decodePng(readFileSync(out), out).width).toBe(32);
+  });
+});
+
 describe('stabledrag drag --image: bad input', () => {
   it('refuses bad photos and options with one-line usage errors (exit 2), before LoRA or inversion', async () => {
     const dir = freshDir();
