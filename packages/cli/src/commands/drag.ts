@@ -1,31 +1,29 @@
 import { readdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { DEFAULT_FEATURE_RMS_LIMIT, DragSession, defaultStopDistance, validatePairs } from '@stabledrag/core';
-import type { DragLatent, DragPair, DragResult, Mask, RgbaImage } from '@stabledrag/core';
-import { checkOutputs, writeFileAtomic } from '../atomic-write.js';
+import type { DragLatent, DragResult, RgbaImage } from '@stabledrag/core';
+import { checkOutputs } from '../atomic-write.js';
 import type { OutputCheck } from '../atomic-write.js';
 import type { CliContext } from '../context.js';
-import { CliError, ExitCode, usageError } from '../errors.js';
+import { ExitCode, usageError } from '../errors.js';
 import type { ExitCodeValue } from '../errors.js';
 import { DragGifWriter } from '../gif.js';
-import { encodeImage, imageFormatOf } from '../image-file.js';
+import { imageFormatOf } from '../image-file.js';
+import { interruptible } from '../interruptible.js';
 import { recordLatents } from '../latent-recorder.js';
-import { DEFAULT_LAMBDA, DEFAULT_MASK_WEIGHT, DEFAULT_TAU, defaultRadii } from '../methods.js';
 import { isModelName } from '../models.js';
 import type { LoadedModel, ModelLoadOptions } from '../models.js';
 import { toJson } from '../parse-values.js';
 import { readMask } from '../png.js';
 import { DragProgress } from '../progress.js';
 import { fitPhoto, readPhotoFile } from '../read-photo.js';
-import type { DecodedPhoto, Photo } from '../read-photo.js';
-import { readSession, serializeSession } from '../session-file.js';
-import type { DragSettings, SessionFile } from '../session-file.js';
-import { StageProgress, stageLabel } from '../stage-progress.js';
-import { readTask, resolveTaskModel } from '../task.js';
-import type { DragTask } from '../task.js';
+import type { Photo } from '../read-photo.js';
+import { StageProgress } from '../stage-progress.js';
 import { DRAG_HELP, parseDragArgs } from './drag-args.js';
-import type { DragArgs } from './drag-args.js';
+import { writeOutputs } from './drag-outputs.js';
 import { buildDragReport, finalDistances } from './drag-report.js';
+import { resolveStart, resolveSettings, startingLatent } from './drag-start.js';
+import type { DragRun } from './drag-start.js';
 
 export { DRAG_HELP, parseDragArgs } from './drag-args.js';
 export type { DragArgs } from './drag-args.js';
@@ -33,74 +31,6 @@ export type { DragReport } from './drag-report.js';
 
 /** Diffusion GIFs: a frame (a full denoise) every this many steps unless --gif-every. */
 export const DEFAULT_GIF_EVERY = 10;
-
-/** Where a drag starts: a seed (from flags or a task), a photo, or a saved session. */
-interface Start {
-  readonly modelSpec: string;
-  readonly seed?: number;
-  readonly truncation?: number;
-  readonly image?: string;
-  readonly pairs: readonly DragPair[];
-  readonly maskPath?: string;
-  readonly sessionMask?: Mask;
-  readonly session?: SessionFile;
-  readonly task?: DragTask;
-  readonly steps?: number;
-}
-
-async function resolveStart(args: DragArgs): Promise<Start> {
-  if (args.session) {
-    const session = await readSession(args.session);
-    const pairs = args.pairs ?? session.pairs;
-    return {
-      modelSpec: args.model ?? session.model,
-      session,
-      ...(session.seed !== undefined ? { seed: session.seed } : {}),
-      ...(session.truncation !== undefined ? { truncation: session.truncation } : {}),
-      ...(session.image !== undefined ? { image: session.image } : {}),
-      pairs,
-      ...(args.mask ? { maskPath: args.mask } : session.mask ? { sessionMask: session.mask } : {}),
-      steps: args.steps ?? session.settings.steps,
-    };
-  }
-  if (args.task) {
-    const task = await readTask(args.task);
-    const maskPath = args.mask ?? task.mask;
-    const truncation = args.truncation ?? task.truncation;
-    const steps = args.steps ?? task.steps;
-    return {
-      modelSpec: args.model ?? (task.model !== undefined ? resolveTaskModel(task.model, dirname(args.task)) : 'default'),
-      task,
-      seed: args.seed ?? task.seed,
-      ...(truncation !== undefined ? { truncation } : {}),
-      pairs: task.pairs,
-      ...(maskPath ? { maskPath } : {}),
-      ...(steps !== undefined ? { steps } : {}),
-    };
-  }
-  const fromPhoto = args.image !== undefined;
-  return {
-    // A photograph without --model goes to the embedded diffusion model: DragDiffusion's setting.
-    modelSpec: args.model ?? (fromPhoto ? 'diffusion' : 'default'),
-    ...(fromPhoto ? { image: args.image } : { seed: args.seed ?? 0 }),
-    ...(args.truncation !== undefined ? { truncation: args.truncation } : {}),
-    pairs: args.pairs ?? [],
-    ...(args.mask ? { maskPath: args.mask } : {}),
-    ...(args.steps !== undefined ? { steps: args.steps } : {}),
-  };
-}
-
-/** Runs a stage before the drag; Ctrl-C there leaves nothing to write, so it ends the command (exit 130). */
-async function interruptible<T>(progress: StageProgress, signal: AbortSignal | undefined, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (!signal?.aborted) throw error;
-    const stage = progress.lastStage;
-    progress.end();
-    throw new CliError(ExitCode.INTERRUPTED, `Interrupted${stage ? ` during ${stageLabel(stage)}` : ''}; nothing was written.`, { cause: error });
-  }
-}
 
 /** `stabledrag drag`: returns the exit code; throws CliError/StableDragError for the caller to map. */
 export async function runDrag(argv: readonly string[], ctx: CliContext): Promise<ExitCodeValue> {
@@ -163,64 +93,6 @@ export async function runDrag(argv: readonly string[], ctx: CliContext): Promise
   } finally {
     await model.dispose();
   }
-}
-
-/** Everything one drag needs, passed as one object so the steps below stay short. */
-interface DragRun {
-  readonly args: DragArgs;
-  readonly start: Start;
-  readonly model: LoadedModel;
-  readonly ctx: CliContext;
-  readonly log: (text: string) => void;
-  readonly progress: StageProgress;
-  readonly photo?: Photo & { readonly path: string };
-}
-
-/** The latent the drag starts from: a saved one, the photo's (projection or inversion), or a seed's. */
-async function startingLatent(run: DragRun): Promise<DragLatent> {
-  const { start, model, progress, ctx, photo } = run;
-  const session = start.session;
-  if (session) return model.backend.createLatent({ type: 'latent', latent: session.latent });
-  if (photo) {
-    if (!model.latentFromImage) throw usageError(`${start.modelSpec} cannot start from a photo; use a diffusion or GAN model with --image.`);
-    const from = model.latentFromImage;
-    return interruptible(progress, ctx.signal, async () => {
-      try {
-        return await from(photo.image, { progress, ...(ctx.signal ? { signal: ctx.signal } : {}) });
-      } finally {
-        progress.end();
-      }
-    });
-  }
-  return model.latentFromSeed(start.seed ?? 0, start.truncation);
-}
-
-/** Settings: flags first, then the session's, then the model's defaults (diffusion: model.json and the backend's dragDefaults). */
-function resolveSettings(run: DragRun): DragSettings {
-  const { args, start, model } = run;
-  const info = model.backend.info;
-  const diffusion = model.diffusion;
-  const radii = diffusion?.radii ?? defaultRadii(Math.max(info.imageWidth, info.imageHeight));
-  const saved = start.session?.settings;
-  const methodName = args.method ?? saved?.method ?? 'stabledrag';
-  // The ablation switches belong to StableDrag; a saved session's switches carry over only to the same method.
-  const inherit = saved?.method === methodName ? saved : undefined;
-  const stable = methodName === 'stabledrag';
-  const modelSteps = diffusion ? (stable ? diffusion.defaults.stabledragDragSteps : diffusion.defaults.dragSteps) : 300;
-  return {
-    method: methodName,
-    discriminative: stable && (args.discriminative ?? inherit?.discriminative ?? true),
-    confident: stable && (args.confident ?? inherit?.confident ?? true),
-    steps: start.steps ?? modelSteps,
-    lr: args.lr ?? saved?.lr ?? info.defaultLearningRate,
-    r1: args.r1 ?? saved?.r1 ?? radii.r1,
-    r2: args.r2 ?? saved?.r2 ?? radii.r2,
-    lambda: args.lambda ?? saved?.lambda ?? DEFAULT_LAMBDA,
-    tau: args.tau ?? saved?.tau ?? DEFAULT_TAU,
-    maskWeight: args.maskWeight ?? saved?.maskWeight ?? DEFAULT_MASK_WEIGHT,
-    stopDistance: args.stopDistance ?? saved?.stopDistance ?? defaultStopDistance(info.imageHeight),
-    ...(diffusion ? { loraSteps: diffusion.loraSteps } : {}),
-  };
 }
 
 /** `backend.render`, with stage progress and Ctrl-C where the model offers them (diffusion: denoise + decode). */
@@ -343,49 +215,6 @@ async function dragWithModel(run: DragRun): Promise<ExitCodeValue> {
     ctx.stdout.write(`${toJson(report)}\n`);
   }
   return aborted ? ExitCode.INTERRUPTED : result.stopReason === 'diverged' ? ExitCode.DIVERGED : ExitCode.OK;
-}
-
-/** Writes every output asked for, each atomically; returns option → path of what was written. */
-async function writeOutputs(
-  run: DragRun,
-  o: { image: RgbaImage; before: RgbaImage | undefined; gif: DragGifWriter | undefined; result: DragResult; settings: DragSettings; mask: Mask | undefined; latent: DragLatent },
-): Promise<Record<string, string>> {
-  const { args, start, model } = run;
-  const { result } = o;
-  const written: Record<string, string> = {};
-  if (args.out) {
-    await writeFileAtomic(args.out, encodeImage(o.image, imageFormatOf(args.out, '--out')));
-    written.out = args.out;
-  }
-  if (args.before && o.before) {
-    await writeFileAtomic(args.before, encodeImage(o.before, imageFormatOf(args.before, '--before')));
-    written.before = args.before;
-  }
-  if (args.gif && o.gif) {
-    await writeFileAtomic(args.gif, o.gif.finish());
-    written.gif = args.gif;
-  }
-  if (args.saveSession) {
-    const session = start.session;
-    const lora = model.diffusion?.lora;
-    const text = serializeSession({
-      model: start.modelSpec,
-      modelName: model.backend.info.name,
-      ...(start.seed !== undefined ? { seed: start.seed } : {}),
-      ...(start.truncation !== undefined ? { truncation: start.truncation } : model.defaultTruncation !== undefined ? { truncation: model.defaultTruncation } : {}),
-      ...(start.image !== undefined ? { image: start.image } : {}),
-      ...(lora ? { lora } : {}),
-      latent: result.latent,
-      pairs: result.points.map((p, i) => ({ handle: p, target: result.targets[i]! })),
-      initialPairs: session?.initialPairs.length ? session.initialPairs : start.pairs,
-      ...(o.mask ? { mask: o.mask } : {}),
-      settings: o.settings,
-      result: { stopReason: result.stopReason, steps: result.steps },
-    });
-    await writeFileAtomic(args.saveSession, text);
-    written.saveSession = args.saveSession;
-  }
-  return written;
 }
 
 /**
