@@ -86,6 +86,8 @@ export async function loadDiffusionModel(spec: string, dir: string, named: strin
     progress?.end();
   }
   if (lora) files = diffusion.applyLora(files, lora);
+  // The backend reads the strength from the config it is built from; LoRA training does not use it.
+  if (options.inversionStrength !== undefined) files = { ...files, config: { ...files.config, inversionStrength: options.inversionStrength } };
   progress?.begin('load');
   const backend = await asModelError(named, signal, () => diffusion.DiffusionBackend.create({ runtime, files }));
   progress?.end();

@@ -14,10 +14,11 @@ export const VERSION: string = (createRequire(import.meta.url)('../package.json'
 export const MAIN_HELP = `Usage: stabledrag <command> [options]
 
 Drag-based image editing with StableDrag (discriminative point tracking and confident motion
-supervision) on StyleGAN2-style ONNX generators, on the CPU, in Node.
+supervision) on StyleGAN2-style ONNX generators and, for photographs (--image), on latent
+diffusion models (StableDrag-Diff), on the CPU, in Node.
 
 Commands:
-  drag      drag handle points of a generated image to targets (PNG, GIF, JSON, session)
+  drag      drag handle points of a generated image or a photo to targets (PNG, GIF, JSON, session)
   sample    render seeds (one PNG each, or a grid) to pick one to drag
   info      describe a model
 
@@ -31,7 +32,8 @@ Exit codes:
   2    bad usage or input (unknown option, bad points, mask of the wrong size, output = input,
        folder not writable)
   3    the model could not be loaded (unknown folder, broken model.json, missing file or tensor)
-  130  interrupted by Ctrl-C (the last image was still written)
+  130  interrupted by Ctrl-C (during a drag the last image was still written; during LoRA,
+       encoding or inversion nothing was)
 
 Example:
   stabledrag drag --seed 4 --points "60,70:70,70" --out drag.png --gif drag.gif

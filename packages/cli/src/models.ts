@@ -45,6 +45,8 @@ export interface ModelLoadOptions extends StageOptions {
   readonly photo?: (size: number) => Promise<RgbaImage>;
   /** LoRA steps (diffusion; 0 = none; default model.json's defaults.lora.steps when a photo is given). */
   readonly loraSteps?: number;
+  /** Diffusion: the inversion strength instead of model.json's (it sets the edited timestep). */
+  readonly inversionStrength?: number;
   /** Adapters saved in a session, applied instead of training. */
   readonly loraWeights?: LoraWeights;
 }

@@ -21,6 +21,8 @@ export interface DragSettings {
   readonly stopDistance: number;
   /** Diffusion: LoRA steps the UNet was tuned with (0: none). */
   readonly loraSteps?: number;
+  /** Diffusion: fraction of the trajectory inverted (sets the timestep of z_t). */
+  readonly inversionStrength?: number;
 }
 
 /**
@@ -160,6 +162,7 @@ export function parseSession(raw: unknown, where: string): SessionFile {
     maskWeight: num('maskWeight'),
     stopDistance: num('stopDistance'),
     ...(typeof s.loraSteps === 'number' ? { loraSteps: s.loraSteps } : {}),
+    ...(typeof s.inversionStrength === 'number' ? { inversionStrength: s.inversionStrength } : {}),
   };
   const optionalNumber = (k: 'seed' | 'truncation'): number | undefined => {
     if (o[k] === undefined) return undefined;

@@ -60,8 +60,9 @@ Method:
 Diffusion:
   --lora-steps <n>         LoRA fine-tuning steps on the photo before the drag, 0 = no LoRA
                            (default: model.json's defaults.lora.steps, DragDiffusion's 80)
-  The inversion strength (and so the edited timestep) is model.json's defaults.inversionStrength
-  (DragDiffusion: 0.7 of 50 DDIM steps → t = 681); "stabledrag info" shows it.
+  --inversion-strength <s> fraction of the DDIM trajectory inverted, in (0, 1]: the drag edits
+                           z_t at that depth (default: model.json's defaults.inversionStrength,
+                           DragDiffusion's 0.7 of 50 steps → t = 681; "stabledrag info" shows it)
 
 Outputs (written atomically; an output may not be an input; missing folders are created):
   --out out.png            the dragged image: .png, or .jpg/.jpeg for JPEG
@@ -94,6 +95,7 @@ const OPTIONS = {
   session: { type: 'string' },
   image: { type: 'string' },
   'lora-steps': { type: 'string' },
+  'inversion-strength': { type: 'string' },
   'gif-every': { type: 'string' },
   mask: { type: 'string' },
   method: { type: 'string' },
@@ -127,6 +129,7 @@ export interface DragArgs {
   readonly session?: string;
   readonly image?: string;
   readonly loraSteps?: number;
+  readonly inversionStrength?: number;
   readonly gifEvery?: number;
   readonly mask?: string;
   readonly method?: MethodName;
@@ -192,6 +195,7 @@ export function parseDragArgs(argv: readonly string[], cwd: string): DragArgs {
     maskWeight: num('mask-weight', { min: 0 }),
     stopDistance: num('stop-distance', { above: 0 }),
     loraSteps: num('lora-steps', { integer: true, min: 0 }),
+    inversionStrength: num('inversion-strength', { above: 0, max: 1 }),
     gifEvery: num('gif-every', { integer: true, min: 1 }),
   };
   const paths: Partial<Record<keyof DragArgs, string | undefined>> = {

@@ -36,14 +36,17 @@ describe('stabledrag drag --image on a diffusion model', () => {
     for (const method of ['stabledrag', 'dragdiffusion']) {
       const out = join(dir, `${method}.png`);
       const before = join(dir, `${method}-before.png`);
-      const r = await runMain([...TINY, '--image', photo, ...POINTS, ...FEW, '--method', method, '--out', out, '--before', before, '--json']);
+      // The baseline also inverts less deep (--inversion-strength 0.5: 25 of 50 DDIM steps instead of 35).
+      const strength = method === 'dragdiffusion' ? ['--inversion-strength', '0.5'] : [];
+      const r = await runMain([...TINY, '--image', photo, ...POINTS, ...FEW, '--method', method, ...strength, '--out', out, '--before', before, '--json']);
       expect(r.code, r.stderr).toBe(0);
       // One notice line says the photo was cropped and resized.
       const notices = r.stderr.split('\n').filter((l) => l.startsWith('notice:'));
       expect(notices).toHaveLength(1);
       expect(notices[0]).toMatch(/cropped to its centred 80×80 square\. The 80×80 image was resized to the model's 64×64\./);
-      expect(r.stderr).toMatch(/DDIM inversion 35\/35/);
-      expect(r.stderr).toMatch(/denoise 35\/35/);
+      const inverted = method === 'dragdiffusion' ? 25 : 35;
+      expect(r.stderr).toMatch(new RegExp(`DDIM inversion ${inverted}/${inverted}\n`));
+      expect(r.stderr).toMatch(new RegExp(`denoise ${inverted}/${inverted}\n`));
       const image = decodePng(readFileSync(out), out);
       expect([image.width, image.height]).toEqual([64, 64]);
       const fitted = await fitPhoto(await readPhotoFile(photo), 64);
@@ -53,6 +56,8 @@ describe('stabledrag drag --image on a diffusion model', () => {
     const [stable, baseline] = reports as [DragReport, DragReport];
     expect(stable.method).toMatch(/^stabledrag \(discriminative tracking, confident supervision\)/);
     expect(baseline.method).toBe('dragdiffusion (nearest-neighbour tracking, motion supervision)');
+    expect(stable.settings.inversionStrength).toBe(0.7);
+    expect(baseline.settings.inversionStrength).toBe(0.5);
     for (const report of reports) {
       expect(report).toMatchObject({ model: 'diffusion-tiny', modelName: 'sd15-layout-tiny', imageSize: [64, 64], steps: 3, loraSteps: 0 });
       expect(report.image).toMatchObject({ originalSize: [96, 80] });
@@ -176,6 +181,7 @@ describe('stabledrag drag --image: bad input', () => {
       [['--image', photo, ...POINTS, '--out', photo], /--out .* is also an input/],
       [['--image', photo, ...POINTS, '--method', 'freedrag', '--out', 'o.png'], /--method must be one of stabledrag, draggan \(or dragdiffusion/],
       [['--image', photo, ...POINTS, '--lora-steps', '-1', '--out', 'o.png'], /--lora-steps/],
+      [['--image', photo, ...POINTS, '--inversion-strength', '1.5', '--out', 'o.png'], /--inversion-strength/],
       [['--image', photo, '--points', '30,30:90,30', '--lora-steps', '0', '--out', 'o.png'], /outside the 64×64 image/],
     ];
     for (const [argv, message] of cases) {
@@ -187,6 +193,9 @@ describe('stabledrag drag --image: bad input', () => {
     const gan = await runMain(['drag', '--model', 'reference', '--seed', '0', '--points', '22,10:34,14', '--lora-steps', '2', '--out', 'o.png'], { cwd: dir });
     expect(gan.code).toBe(2);
     expect(gan.stderr).toMatch(/--lora-steps applies to diffusion models; reference is not one/);
+    const deep = await runMain(['drag', '--model', 'reference', '--seed', '0', '--points', '22,10:34,14', '--inversion-strength', '0.5', '--out', 'o.png'], { cwd: dir });
+    expect(deep.code).toBe(2);
+    expect(deep.stderr).toMatch(/--inversion-strength applies to diffusion models/);
   });
 
   it('refuses incomplete and "optimized" diffusion folders with model errors (exit 3) and overwrites nothing', { timeout: SLOW }, async () => {

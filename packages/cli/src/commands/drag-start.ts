@@ -124,7 +124,7 @@ export function resolveSettings(run: DragRun): DragSettings {
     tau: args.tau ?? saved?.tau ?? DEFAULT_TAU,
     maskWeight: args.maskWeight ?? saved?.maskWeight ?? DEFAULT_MASK_WEIGHT,
     stopDistance: args.stopDistance ?? saved?.stopDistance ?? defaultStopDistance(info.imageHeight),
-    ...(diffusion ? { loraSteps: diffusion.loraSteps } : {}),
+    ...(diffusion ? { loraSteps: diffusion.loraSteps, inversionStrength: diffusion.inversionStrength } : {}),
   };
 }
 

@@ -84,10 +84,13 @@ export async function runDrag(argv: readonly string[], ctx: CliContext): Promise
     ...(decoded ? { photo: fit } : {}),
     ...(args.loraSteps !== undefined ? { loraSteps: args.loraSteps } : start.session?.settings.loraSteps !== undefined ? { loraSteps: start.session.settings.loraSteps } : {}),
     ...(start.session?.lora ? { loraWeights: start.session.lora } : {}),
+    ...(args.inversionStrength !== undefined ? { inversionStrength: args.inversionStrength } : start.session?.settings.inversionStrength !== undefined ? { inversionStrength: start.session.settings.inversionStrength } : {}),
   };
   const model: LoadedModel = await interruptible(progress, ctx.signal, () => progress.run('load', () => ctx.loadModel(start.modelSpec, loadOptions)));
   try {
-    if (args.loraSteps !== undefined && !model.diffusion) throw usageError(`--lora-steps applies to diffusion models; ${start.modelSpec} is not one.`);
+    for (const [option, given] of [['--lora-steps', args.loraSteps], ['--inversion-strength', args.inversionStrength]] as const) {
+      if (given !== undefined && !model.diffusion) throw usageError(`${option} applies to diffusion models; ${start.modelSpec} is not one.`);
+    }
     const fitted = decoded ? { decoded, image: await fit(model.backend.info.imageWidth) } : undefined;
     return await dragWithModel({ args, start, model, ctx, log, progress, ...(fitted ? { photo: { ...photo!, path: fitted.decoded.path } } : {}) });
   } finally {
