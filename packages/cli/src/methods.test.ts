@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfidentSupervision, MotionSupervision } from '@stabledrag/motion';
 import { DiscriminativeTracker, NearestNeighbourTracker } from '@stabledrag/tracker';
-import { createMethod, defaultRadii } from './methods.js';
+import { createMethod, defaultRadii, parseMethodName } from './methods.js';
 
 describe('defaultRadii', () => {
   it("scales DragGAN's r1 = 3, r2 = 12 at 512 px, never below 2 and 6", () => {
@@ -48,5 +48,15 @@ describe('createMethod', () => {
   });
   it('refuses an unknown method', () => {
     expect(() => createMethod('freedrag' as never, radii)).toThrow(/Unknown method "freedrag"/);
+  });
+});
+
+describe('parseMethodName', () => {
+  it('takes dragdiffusion as the diffusion name of draggan and refuses other names', () => {
+    expect(parseMethodName('stabledrag')).toBe('stabledrag');
+    expect(parseMethodName('draggan')).toBe('draggan');
+    expect(parseMethodName('dragdiffusion')).toBe('draggan');
+    expect(parseMethodName('freedrag')).toBeUndefined();
+    expect(parseMethodName('DragGAN')).toBeUndefined();
   });
 });
