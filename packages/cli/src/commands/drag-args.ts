@@ -78,7 +78,8 @@ Outputs (written atomically; an output may not be an input; missing folders are 
   -h, --help               this help
 
 Ctrl-C stops the drag after the current step and still writes every output (exit 130);
-during LoRA, encoding or inversion it stops at once and writes nothing (exit 130).
+during LoRA, encoding, inversion or the final denoise of a finished drag it stops at once and
+writes nothing (exit 130).
 
 Examples:
   stabledrag drag --seed 4 --points "60,70:70,70" --out drag.png --gif drag.gif

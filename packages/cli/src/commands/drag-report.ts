@@ -29,7 +29,7 @@ export interface DragReport {
   readonly timings: {
     readonly setupMs: number;
     readonly totalMs: number;
-    /** Wall time of every stage that ran (load, lora, encode, invert, project, drag, denoise, decode, gif), ms. */
+    /** Wall time of every stage that ran (load, lora, encode, invert, project, drag, denoise, decode, gif), ms; `drag` includes the GIF frames rendered during it, which `gif` also counts. */
     readonly stagesMs: Record<string, number>;
     readonly meanStepMs: Record<'forward' | 'track' | 'supervise' | 'backward' | 'optimizer' | 'total', number>;
   };
