@@ -73,6 +73,23 @@ export function summarise(records: readonly RunRecord[], method: string, budget:
   };
 }
 
+/**
+ * 95 % bootstrap interval of the mean of all values, resampling whole groups (tasks) with
+ * replacement: the pairs of one task share its image and are not independent. 2000 resamples,
+ * seeded, so a report is reproducible.
+ */
+export function bootstrapInterval(groups: readonly (readonly number[])[], resamples = 2000, seed = 12345): [number, number] {
+  const rng = createRng(seed);
+  const boots: number[] = [];
+  for (let k = 0; k < resamples; k++) {
+    const sample: number[] = [];
+    for (let i = 0; i < groups.length; i++) sample.push(...groups[Math.floor(rng() * groups.length)]!);
+    boots.push(mean(sample));
+  }
+  boots.sort((x, y) => x - y);
+  return [boots[Math.floor(0.025 * boots.length)]!, boots[Math.floor(0.975 * boots.length)]!];
+}
+
 export interface PairedComparison {
   readonly a: string;
   readonly b: string;
@@ -108,21 +125,13 @@ export function compare(records: readonly RunRecord[], a: string, b: string, bud
   }
   if (diffs.length === 0) return null;
   const flat = diffs.flat();
-  const rng = createRng(12345);
-  const boots: number[] = [];
-  for (let k = 0; k < 2000; k++) {
-    const sample: number[] = [];
-    for (let i = 0; i < diffs.length; i++) sample.push(...diffs[Math.floor(rng() * diffs.length)]!);
-    boots.push(mean(sample));
-  }
-  boots.sort((x, y) => x - y);
   return {
     a,
     b,
     budget,
     pairs: flat.length,
     meanDiff: mean(flat),
-    ci: [boots[Math.floor(0.025 * boots.length)]!, boots[Math.floor(0.975 * boots.length)]!],
+    ci: bootstrapInterval(diffs),
     aBetter: flat.filter((d) => d < -0.5).length,
     bBetter: flat.filter((d) => d > 0.5).length,
     ties: flat.filter((d) => Math.abs(d) <= 0.5).length,

@@ -56,7 +56,11 @@ export interface BuiltMethod {
   readonly standIn: boolean;
 }
 
-export type MethodFactory = (spec: MethodSpec, resolution: number) => BuiltMethod;
+/**
+ * Builds a method for a model of `resolution` px; `radii` overrides the CLI's DragGAN radii (the
+ * diffusion backend brings DragDiffusion's r_m, r_p in `dragDefaults.imageRadii`).
+ */
+export type MethodFactory = (spec: MethodSpec, resolution: number, radii?: { r1: number; r2: number }) => BuiltMethod;
 
 interface CliMethods {
   createMethod(
@@ -73,8 +77,8 @@ interface CliMethods {
  */
 export async function loadMethodFactory(options: { allowStandIn?: boolean } = {}): Promise<MethodFactory> {
   const cli = (await import('@stabledrag/cli')) as unknown as CliMethods;
-  return (spec, resolution) => {
-    const { r1, r2 } = cli.defaultRadii(resolution);
+  return (spec, resolution, radii) => {
+    const { r1, r2 } = radii ?? cli.defaultRadii(resolution);
     try {
       const m = cli.createMethod(spec.name, {
         r1,

@@ -11,7 +11,8 @@ export const EDIT_REGION_RADIUS = 16;
  */
 export const DESTROYED_FIDELITY = 0.85;
 
-function segmentDistance(p: Point, a: Point, b: Point): number {
+/** Distance of p to the segment a–b, pixels. */
+export function segmentDistance(p: Point, a: Point, b: Point): number {
   const dx = b.x - a.x;
   const dy = b.y - a.y;
   const len2 = dx * dx + dy * dy;
