@@ -244,6 +244,9 @@ export function renderReport(r: ReportInput): string {
   }
   L.push(`Peak RSS of the whole quality run (all methods, one process): ${f(r.peakRssMiB, 0)} MiB.`);
   L.push('');
+  // The diffusion section is bench:diffusion's own output (src/diffusion/main.ts), copied as it is.
+  const diffusion = join(r.repoRoot, 'apps', 'bench', 'results', 'diffusion.md');
+  if (existsSync(diffusion)) L.push(readFileSync(diffusion, 'utf8').trim(), '');
   const others = otherSections(r.repoRoot);
   if (others.length) {
     L.push('## Other packages');
