@@ -216,7 +216,8 @@ export async function runDiffusionBench(opts: DiffusionBenchOptions): Promise<{ 
     photos: {
       ...photo,
       names: Object.fromEntries(photos.map((t) => [t.id, t.name])),
-      sheet: photoRows.length && opts.report ? relative(dirname(opts.report), sheetPath) : null,
+      // Relative to the report it lands in: the spliced file, or the GAN report at the root that copies diffusion.md in.
+      sheet: photoRows.length ? relative(dirname(opts.report ?? join(repoRoot, 'BENCHMARKS.md')), sheetPath) : null,
     },
     labels,
     table1: [DRAGDIFFUSION.id, STABLEDRAG_DIFF.id],
