@@ -37,6 +37,12 @@ export const STEP_TARGET_MS = 150;
 export const EDIT_TARGET_S = 15;
 
 const f = (x: number | null | undefined, d = 2): string => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(d));
+/** Share of supervised handle-steps on the template branch (Eq. 4–5): 0 % makes confident supervision act as motion supervision. */
+const templateShare = (rs: readonly DiffusionRunRecord[]): number => {
+  const t = rs.reduce((a, r) => a + r.branches.template, 0);
+  const m = rs.reduce((a, r) => a + r.branches.motion, 0);
+  return t + m > 0 ? (100 * t) / (t + m) : Number.NaN;
+};
 const ms = (x: number): string => (Number.isFinite(x) ? (x >= 100 ? x.toFixed(0) : x.toFixed(1)) : 'n/a');
 
 /** The "## Diffusion" section of BENCHMARKS.md, also written alone as results/diffusion.md. */
@@ -90,13 +96,13 @@ export function renderDiffusionReport(r: DiffusionReportInput): string {
   }
 
   L.push(`### Table 2 — ablations at ${top} steps`, '');
-  L.push("The paper's Table 2 rows on the diffusion backend. MD (a) / (b) in px; fidelity outside the edit region against the source and inside it against the exact edit.", '');
-  L.push('| method | MD (a) | MD (a) textured | MD (b) | 1 − MAE out | SSIM out | 1 − MAE exact | SSIM exact | converged | updates |', '|---|---|---|---|---|---|---|---|---|---|');
+  L.push("The paper's Table 2 rows on the diffusion backend. MD (a) / (b) in px; fidelity outside the edit region against the source and inside it against the exact edit; \"template steps\": share of supervised handle-steps on the template branch of Eq. 4–5 (at 0 % a row with confident supervision runs exactly as motion supervision).", '');
+  L.push('| method | MD (a) | MD (a) textured | MD (b) | 1 − MAE out | SSIM out | 1 − MAE exact | SSIM exact | converged | updates | template steps |', '|---|---|---|---|---|---|---|---|---|---|---|');
   for (const m of r.table2) {
     const s = summariseMethod(r.runs, m, top);
     const rs = r.runs.filter((x) => x.method === m);
     const conv = rs.length ? rs.filter((x) => x.stopReason === 'converged').length / rs.length : Number.NaN;
-    L.push(rowOf(label(m), s, (x) => `${f(x.md)} | ${f(x.mdTextured)} | ${f(x.mdExact)} | ${f(x.outsideMae1, 3)} | ${f(x.outsideSsim, 3)} | ${f(x.exactMae1, 3)} | ${f(x.exactSsim, 3)} | ${f(100 * conv, 0)} % | ${f(rs.reduce((acc, y) => acc + y.steps, 0) / rs.length, 1)}`));
+    L.push(rowOf(label(m), s, (x) => `${f(x.md)} | ${f(x.mdTextured)} | ${f(x.mdExact)} | ${f(x.outsideMae1, 3)} | ${f(x.outsideSsim, 3)} | ${f(x.exactMae1, 3)} | ${f(x.exactSsim, 3)} | ${f(100 * conv, 0)} % | ${f(rs.reduce((acc, y) => acc + y.steps, 0) / rs.length, 1)} | ${f(templateShare(rs), 0)} %`));
   }
   L.push('');
 
