@@ -38,6 +38,15 @@ export interface DiffusionBenchOptions {
   readonly command: string;
 }
 
+/**
+ * `pnpm --filter bench …` runs in apps/bench, so a relative path is tried against where the user
+ * typed the command (INIT_CWD), then apps/bench, then the repository root; else taken as typed.
+ */
+function userPath(p: string): string {
+  const bases = [process.env.INIT_CWD, process.cwd(), repoRoot].filter((b): b is string => !!b);
+  return bases.map((b) => resolve(b, p)).find((c) => existsSync(c)) ?? resolve(bases[0]!, p);
+}
+
 export function parseDiffusionArgs(argv: readonly string[]): DiffusionBenchOptions {
   const quick = argv.includes('--quick');
   const val = (name: string): string | undefined => {
@@ -45,12 +54,12 @@ export function parseDiffusionArgs(argv: readonly string[]): DiffusionBenchOptio
     return i >= 0 ? argv[i + 1] : undefined;
   };
   // --quick writes beside the quick GAN run, never over the recorded results.
-  const out = resolve(val('--out') ?? (quick ? join(benchDir, '.out', 'diffusion-quick') : join(benchDir, 'results')));
-  const report = argv.includes('--no-report') ? null : resolve(val('--report') ?? (quick ? join(out, 'BENCHMARKS.md') : join(repoRoot, 'BENCHMARKS.md')));
+  const out = val('--out') ? userPath(val('--out')!) : resolve(quick ? join(benchDir, '.out', 'diffusion-quick') : join(benchDir, 'results'));
+  const report = argv.includes('--no-report') ? null : (val('--report') ? userPath(val('--report')!) : quick ? join(out, 'BENCHMARKS.md') : join(repoRoot, 'BENCHMARKS.md'));
   return {
-    model: resolve(val('--model') ?? join(repoRoot, 'packages', 'backends-diffusion', 'models', 'sd-embedded')),
-    tasksFile: resolve(val('--tasks-file') ?? join(benchDir, 'tasks-diffusion', 'tasks.json')),
-    photosFile: resolve(val('--photos-file') ?? join(benchDir, 'tasks-diffusion', 'photos', 'photos.json')),
+    model: val('--model') ? userPath(val('--model')!) : join(repoRoot, 'packages', 'backends-diffusion', 'models', 'sd-embedded'),
+    tasksFile: val('--tasks-file') ? userPath(val('--tasks-file')!) : join(benchDir, 'tasks-diffusion', 'tasks.json'),
+    photosFile: val('--photos-file') ? userPath(val('--photos-file')!) : join(benchDir, 'tasks-diffusion', 'photos', 'photos.json'),
     tasks: Number(val('--tasks') ?? (quick ? 2 : 24)),
     photos: argv.includes('--no-photos') ? 0 : Number(val('--photos') ?? (quick ? 1 : Infinity)),
     budgets: (val('--budgets') ?? (quick ? '4,6,8' : '40,60,80')).split(',').map(Number),
