@@ -228,11 +228,22 @@ describe('stabledrag drag --image: bad input', () => {
     expect(readFileSync(out, 'utf8')).toBe('keep me');
   });
 
-  it.skipIf(existsSync(embeddedModelDir))('says so when the embedded diffusion model is not installed (exit 3)', async () => {
+});
+
+describe('stabledrag drag --image without --model', () => {
+  it('drags a photo on the embedded diffusion model by default, both methods', { timeout: SLOW }, async () => {
+    expect(existsSync(join(embeddedModelDir, 'model.json')), `the embedded model is missing at ${embeddedModelDir}`).toBe(true);
     const dir = freshDir();
-    const photo = writePhotoPng(dir, 'photo.png', 64, 64);
-    const r = await runMain(['drag', '--image', photo, ...POINTS, '--out', join(dir, 'o.png')]);
-    expect(r.code).toBe(3);
-    expect(r.stderr).toMatch(/The embedded diffusion model is not installed at .*sd-embedded.*--model diffusion-tiny/);
+    const photo = writePhotoPng(dir, 'photo.png', 128, 128);
+    for (const method of ['stabledrag', 'dragdiffusion']) {
+      const out = join(dir, `${method}.png`);
+      const r = await runMain(['drag', '--image', photo, '--points', '60,64:66,64', '--steps', '2', '--lora-steps', '0', '--method', method, '--json', '--out', out]);
+      expect(r.code, r.stderr).toBe(0);
+      const report = JSON.parse(r.stdout) as DragReport & { modelName: string };
+      expect(report.modelName).toBe('sd-embedded');
+      expect(report.steps).toBe(2);
+      const png = decodePng(readFileSync(out));
+      expect([png.width, png.height]).toEqual([128, 128]);
+    }
   });
 });
