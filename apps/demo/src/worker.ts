@@ -1,14 +1,18 @@
-import { DragSession, StableDragError } from '@stabledrag/core';
-import type { DragBackend, DragLatent } from '@stabledrag/core';
+import { DragSession } from '@stabledrag/core';
+import type { DragBackend, DragLatent, RgbaImage } from '@stabledrag/core';
 import { GaussianBlobBackend } from '@stabledrag/core/reference';
-import type { OrtUrls } from './gan-loader.js';
+import type { DiffusionCallOptions } from '@stabledrag/backends-diffusion';
+import type { DiffusionHolder } from './diffusion-holder.js';
 import { createDemoMethod } from './methods.js';
-import type { ProviderChoice, WorkerRequest, WorkerResponse } from './protocol.js';
+import type { WorkerRequest, WorkerResponse } from './protocol.js';
+import { StageClock } from './stage-clock.js';
 import { forwardBackward, WARM_UP_PASSES } from './warm-up.js';
+import { describe, loadDiffusion, loadGan } from './worker-load.js';
 
 /**
  * The drag runs here, off the main thread: this worker owns the backend (ONNX sessions or the
- * blob renderer) and streams each step's points and image back to the page.
+ * blob renderer) and streams each step's points (and, for the GAN, images) and each long stage's
+ * progress back to the page.
  */
 
 interface WorkerScope {
@@ -17,15 +21,23 @@ interface WorkerScope {
 }
 const scope = self as unknown as WorkerScope;
 
-let backend: DragBackend | null = null;
+let gan: DragBackend | null = null;
+let diffusion: DiffusionHolder | null = null;
 let abort: AbortController | null = null;
 let queue: Promise<void> = Promise.resolve();
 /** Requests received and not finished yet; the warm-up only runs while this is 0. */
 let pending = 0;
 
+/** The backend in use (a diffusion photo with LoRA swaps the diffusion backend). */
+function current(): DragBackend {
+  const b = diffusion?.backend ?? gan;
+  if (!b) throw new Error('No model is loaded.');
+  return b;
+}
+
 /**
- * The idle warm-up (warm-up.ts): without it the first ~20 steps of the first drag run 2-4x slower
- * than the rest. One pass at a time, and none while a request waits.
+ * The idle warm-up (warm-up.ts), GAN only: without it the first ~20 steps of the first drag run
+ * 2-4x slower than the rest. One pass at a time, and none while a request waits.
  */
 let warm: { latent: DragLatent; runs: number; ms: number; scheduled: boolean } | null = null;
 
@@ -36,9 +48,9 @@ function scheduleWarmUp(): void {
   queue = queue
     .then(async () => {
       w.scheduled = false;
-      if (warm !== w || !backend || pending > 0) return;
+      if (warm !== w || !gan || pending > 0) return;
       const t0 = performance.now();
-      await forwardBackward(backend, w.latent, true);
+      await forwardBackward(gan, w.latent, true);
       const ms = performance.now() - t0;
       w.runs++;
       w.ms += ms;
@@ -68,166 +80,153 @@ function post(message: WorkerResponse, transfer: Transferable[] = []): void {
   scope.postMessage(message, transfer);
 }
 
-function describe(error: unknown): string {
-  if (error instanceof StableDragError) return error.message;
-  if (error instanceof Error) return error.message || error.name;
-  return String(error);
+function imageMessage(type: 'rendered', image: RgbaImage): void {
+  post({ type, image }, [image.data.buffer]);
 }
 
-async function hasWebGpuAdapter(): Promise<boolean> {
-  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
-  if (!gpu) return false;
-  try {
-    return (await gpu.requestAdapter()) !== null;
-  } catch {
-    return false;
-  }
+function isAbort(error: unknown): boolean {
+  return error instanceof DOMException ? error.name === 'AbortError' : error instanceof Error && error.name === 'AbortError';
+}
+
+/** A controller for a long request; Stop aborts it. */
+function begin(): AbortController {
+  abort = new AbortController();
+  return abort;
+}
+
+/** A clock whose ticks go to the page. */
+function stageClock(): StageClock {
+  return new StageClock((t) => post({ type: 'stage', ...t }));
 }
 
 /**
- * One forward + VJP + render on a seed: WebGPU kernels can fail when they first run rather than
- * when the session is created, and the page should learn that at load, not mid-drag.
+ * Call options with a signal and the diffusion backend's progress sink (other backends take the
+ * signal and ignore the sink).
  */
-async function smokeTest(b: DragBackend): Promise<void> {
-  const latent = await b.createLatent({ type: 'seed', seed: 0 });
-  const grad = await forwardBackward(b, latent, false);
-  if (!grad.every(Number.isFinite)) throw new Error('the gradient has non-finite values');
-  await b.render(latent);
+function withProgress(signal: AbortSignal, clock: StageClock): DiffusionCallOptions {
+  return { signal, onProgress: (p) => clock.tick(p.stage, p.step, p.total) };
 }
 
-async function loadGan(
-  modelUrl: string,
-  urls: OrtUrls,
-  provider: ProviderChoice,
-  wantThreads: number,
-): Promise<{ backend: DragBackend; provider: string; note?: string; threads: number }> {
-  // One core stays with the browser (page, compositor): on a 2-core machine a second WASM thread
-  // made steps slower (apps/demo/bench/RESULTS.md). Threads need cross-origin isolation.
-  const auto = self.crossOriginIsolated ? Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 1) - 1)) : 1;
-  const threads = wantThreads > 0 && self.crossOriginIsolated ? wantThreads : auto;
-  // Loaded on demand: the reference backend needs neither ONNX Runtime nor the autograd.
-  const { loadGanBackendWith } = await import('./gan-loader.js');
-  const adapter = provider !== 'wasm' && (await hasWebGpuAdapter());
-  let note: string | undefined;
-  if (adapter) {
-    let b: DragBackend | undefined;
-    try {
-      b = await loadGanBackendWith({ baseUrl: modelUrl, build: 'webgpu', urls, threads });
-      await smokeTest(b);
-      return { backend: b, provider: 'webgpu', threads };
-    } catch (error) {
-      await b?.dispose().catch(() => undefined);
-      note = `WebGPU could not run the model (${describe(error)}); using WASM instead.`;
-    }
-  } else if (provider === 'webgpu') {
-    note = 'This browser has no WebGPU adapter; using WASM instead.';
+async function load(req: Extract<WorkerRequest, { type: 'load' }>): Promise<void> {
+  const t0 = performance.now();
+  warm = null;
+  await gan?.dispose();
+  await diffusion?.dispose();
+  gan = null;
+  diffusion = null;
+  if (req.backend === 'blobs') {
+    gan = new GaussianBlobBackend();
+    post({ type: 'loaded', info: gan.info, provider: 'js', loadMs: performance.now() - t0, threads: 1 });
+    return;
   }
-  const b = await loadGanBackendWith({ baseUrl: modelUrl, build: 'wasm', urls, threads });
-  return { backend: b, provider: 'wasm', threads, ...(note ? { note } : {}) };
+  if (req.backend === 'diffusion') {
+    const loaded = await loadDiffusion(req.modelUrl, req.ortWasmUrls, req.provider, req.threads);
+    diffusion = loaded.model;
+    post({
+      type: 'loaded', info: diffusion.backend.info, provider: loaded.provider, loadMs: performance.now() - t0, threads: loaded.threads,
+      diffusion: diffusion.defaults, ...(loaded.note ? { note: loaded.note } : {}),
+    });
+    return;
+  }
+  const loaded = await loadGan(req.modelUrl, req.ortWasmUrls, req.provider, req.threads);
+  gan = loaded.model;
+  warm = { latent: await gan.createLatent({ type: 'seed', seed: 0 }), runs: 0, ms: 0, scheduled: false };
+  post({
+    type: 'loaded', info: gan.info, provider: loaded.provider, loadMs: performance.now() - t0, threads: loaded.threads,
+    ...(loaded.note ? { note: loaded.note } : {}),
+  });
+}
+
+async function sample(seed: number): Promise<void> {
+  const controller = begin();
+  const b = current();
+  const options = withProgress(controller.signal, stageClock());
+  const latent = await b.createLatent({ type: 'seed', seed }, options);
+  const image = await b.render(latent, options);
+  post({ type: 'sampled', seed, latent, image }, [image.data.buffer]);
+}
+
+async function photo(req: Extract<WorkerRequest, { type: 'photo' }>): Promise<void> {
+  if (!diffusion) throw new Error('Photos need the diffusion model: choose it under Model.');
+  const controller = begin();
+  const clock = stageClock();
+  const { latent, cached } = await diffusion.photo(req.image, req.loraSteps, clock, controller.signal);
+  post({ type: 'photo-ready', latent, cached, stagesMs: clock.stagesMs });
+}
+
+async function render(latent: DragLatent): Promise<void> {
+  const controller = begin();
+  const b = current();
+  const own = await b.createLatent({ type: 'latent', latent });
+  imageMessage('rendered', await b.render(own, withProgress(controller.signal, stageClock())));
+}
+
+async function drag(req: Extract<WorkerRequest, { type: 'start' }>): Promise<void> {
+  const controller = begin();
+  const b = current();
+  const method = createDemoMethod(req.settings);
+  // A diffusion step's image would be a whole denoise (70 UNet calls): the page shows the points
+  // moving over the photo and gets the image once, at the end.
+  const withImages = !diffusion;
+  const session = new DragSession({
+    backend: b,
+    tracker: method.tracker,
+    supervisor: method.supervisor,
+    latent: req.latent,
+    pairs: req.pairs,
+    ...(req.mask ? { mask: req.mask } : {}),
+    maxSteps: req.settings.maxSteps,
+    learningRate: req.settings.learningRate,
+    withImages,
+    ...(req.stopDistance !== undefined ? { stopDistance: req.stopDistance } : {}),
+  });
+  post({ type: 'started', method: method.label });
+  const result = await session.run({
+    signal: controller.signal,
+    onStep: async (e) => {
+      const image = e.image ? { data: new Uint8ClampedArray(e.image.data), width: e.image.width, height: e.image.height } : undefined;
+      post(
+        {
+          type: 'step', step: e.step, maxSteps: e.maxSteps, points: e.points, confidences: e.confidences,
+          distances: e.distances, branches: e.branches, loss: e.loss, ms: e.timings.total, timings: e.timings,
+          ...(image ? { image } : {}),
+        },
+        image ? [image.data.buffer] : [],
+      );
+      await yieldToEventLoop();
+    },
+  });
+  const done = { type: 'done' as const, stopReason: result.stopReason, steps: result.steps, latent: result.latent, points: result.points, setupMs: result.setupMs };
+  // The final render honours Stop too (diffusion: the denoise); the drag's latent is kept either way.
+  const t0 = performance.now();
+  const renderController = begin();
+  try {
+    const image = await b.render(result.latent, withProgress(renderController.signal, stageClock()));
+    post({ ...done, image, renderMs: performance.now() - t0 }, [image.data.buffer]);
+  } catch (error) {
+    if (!isAbort(error)) throw error;
+    post({ ...done, stopReason: 'aborted', renderMs: performance.now() - t0 });
+  }
 }
 
 async function handle(req: WorkerRequest): Promise<void> {
-  switch (req.type) {
-    case 'load': {
-      const t0 = performance.now();
-      try {
-        warm = null;
-        await backend?.dispose();
-        backend = null;
-        if (req.backend === 'blobs') {
-          backend = new GaussianBlobBackend();
-          post({ type: 'loaded', info: backend.info, provider: 'js', loadMs: performance.now() - t0, threads: 1 });
-        } else {
-          const loaded = await loadGan(req.modelUrl, req.ortWasmUrls, req.provider, req.threads);
-          backend = loaded.backend;
-          warm = { latent: await backend.createLatent({ type: 'seed', seed: 0 }), runs: 0, ms: 0, scheduled: false };
-          post({
-            type: 'loaded', info: backend.info, provider: loaded.provider, loadMs: performance.now() - t0, threads: loaded.threads,
-            ...(loaded.note ? { note: loaded.note } : {}),
-          });
-        }
-      } catch (error) {
-        post({ type: 'error', stage: 'load', message: describe(error) });
-      }
-      return;
-    }
-    case 'sample': {
-      try {
-        if (!backend) throw new Error('No model is loaded.');
-        const latent = await backend.createLatent({ type: 'seed', seed: req.seed });
-        const image = await backend.render(latent);
-        post({ type: 'sampled', seed: req.seed, latent, image }, [image.data.buffer]);
-      } catch (error) {
-        post({ type: 'error', stage: 'sample', message: describe(error) });
-      }
-      return;
-    }
-    case 'render': {
-      try {
-        if (!backend) throw new Error('No model is loaded.');
-        const latent = await backend.createLatent({ type: 'latent', latent: req.latent });
-        const image = await backend.render(latent);
-        post({ type: 'rendered', image }, [image.data.buffer]);
-      } catch (error) {
-        post({ type: 'error', stage: 'render', message: describe(error) });
-      }
-      return;
-    }
-    case 'start': {
-      const controller = new AbortController();
-      abort = controller;
-      try {
-        if (!backend) throw new Error('No model is loaded.');
-        const b = backend;
-        const method = createDemoMethod(req.settings);
-        const session = new DragSession({
-          backend: b,
-          tracker: method.tracker,
-          supervisor: method.supervisor,
-          latent: req.latent,
-          pairs: req.pairs,
-          ...(req.mask ? { mask: req.mask } : {}),
-          maxSteps: req.settings.maxSteps,
-          learningRate: req.settings.learningRate,
-          withImages: true,
-          ...(req.stopDistance !== undefined ? { stopDistance: req.stopDistance } : {}),
-        });
-        post({ type: 'started', method: method.label });
-        const result = await session.run({
-          signal: controller.signal,
-          onStep: async (e) => {
-            const image = e.image ? { data: new Uint8ClampedArray(e.image.data), width: e.image.width, height: e.image.height } : undefined;
-            post(
-              {
-                type: 'step', step: e.step, maxSteps: e.maxSteps, points: e.points, confidences: e.confidences,
-                distances: e.distances, branches: e.branches, loss: e.loss, ms: e.timings.total, timings: e.timings,
-                ...(image ? { image } : {}),
-              },
-              image ? [image.data.buffer] : [],
-            );
-            await yieldToEventLoop();
-          },
-        });
-        const image = await b.render(result.latent);
-        post(
-          { type: 'done', stopReason: result.stopReason, steps: result.steps, latent: result.latent, points: result.points, setupMs: result.setupMs, image },
-          [image.data.buffer],
-        );
-      } catch (error) {
-        post({ type: 'error', stage: 'drag', message: describe(error) });
-      } finally {
-        if (abort === controller) abort = null;
-      }
-      return;
-    }
-    case 'stop':
-      return;
+  const stage = req.type === 'start' ? 'drag' : req.type === 'stop' ? 'drag' : req.type;
+  try {
+    if (req.type === 'load') await load(req);
+    else if (req.type === 'sample') await sample(req.seed);
+    else if (req.type === 'photo') await photo(req);
+    else if (req.type === 'render') await render(req.latent);
+    else if (req.type === 'start') await drag(req);
+  } catch (error) {
+    post({ type: 'error', stage, message: isAbort(error) ? 'Stopped.' : describe(error), ...(isAbort(error) ? { aborted: true } : {}) });
+  } finally {
+    abort = null;
   }
 }
 
 scope.onmessage = (event) => {
   const req = event.data;
-  // Stop must not wait behind the running drag in the queue.
+  // Stop must not wait behind the running request in the queue.
   if (req.type === 'stop') {
     abort?.abort(new DOMException('Stopped by the user.', 'AbortError'));
     return;

@@ -242,7 +242,7 @@ describe('stabledrag drag --image without --model', () => {
       const report = JSON.parse(r.stdout) as DragReport & { modelName: string };
       expect(report.modelName).toBe('sd-embedded');
       expect(report.steps).toBe(2);
-      const png = decodePng(readFileSync(out));
+      const png = decodePng(readFileSync(out), out);
       expect([png.width, png.height]).toEqual([128, 128]);
     }
   });
