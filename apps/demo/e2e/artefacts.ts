@@ -16,7 +16,7 @@ const repoRoot = resolve(appRoot, '../..');
 /** The e2e test's own folder (listed in apps/demo/.gitignore). */
 export const e2eOutDir = join(here, '.out');
 
-export type E2eBackend = 'gan' | 'blobs';
+export type E2eBackend = 'gan' | 'blobs' | 'diffusion';
 
 /** The files one e2e run writes: a mid-drag screenshot and the in-page timings. */
 export function artefactPaths(backend: E2eBackend, out = e2eOutDir): { screenshot: string; results: string } {
@@ -29,18 +29,27 @@ export const DOCUMENTED = {
   results: join(appRoot, 'e2e', 'results.json'),
 } as const;
 
+/** The same for the diffusion mode (a photo drag). */
+export const DOCUMENTED_DIFFUSION = {
+  screenshot: join(repoRoot, 'docs', 'images', 'demo-diffusion.png'),
+  results: join(appRoot, 'e2e', 'results-diffusion.json'),
+} as const;
+
 /**
  * Copies the last GAN run's artefacts over the documented ones and returns what it wrote. Refuses
  * (one line, nothing copied) when a GAN run's files are missing: a blob run is no README picture.
  */
-export function refreshPictures(out = e2eOutDir, targets: { screenshot: string; results: string } = DOCUMENTED): string[] {
-  const from = artefactPaths('gan', out);
+export function refreshPictures(out = e2eOutDir, targets: { screenshot: string; results: string } = DOCUMENTED, kind: 'gan' | 'diffusion' = 'gan'): string[] {
+  const from = artefactPaths(kind, out);
   const missing = [from.screenshot, from.results].filter((p) => !existsSync(p));
   if (missing.length > 0) {
-    throw new Error(`no GAN e2e run to copy (missing ${missing.join(', ')}); run "STABLEDRAG_E2E_BACKEND=gan pnpm --filter demo e2e" first.`);
+    const run = kind === 'gan' ? 'STABLEDRAG_E2E_BACKEND=gan pnpm --filter demo e2e' : 'pnpm --filter demo e2e:diffusion';
+    throw new Error(`no ${kind === 'gan' ? 'GAN' : 'diffusion'} e2e run to copy (missing ${missing.join(', ')}); run "${run}" first.`);
   }
-  const results = JSON.parse(readFileSync(from.results, 'utf8')) as { stopReason?: string };
-  if (results.stopReason !== 'converged') throw new Error(`${from.results} records a drag that stopped with '${results.stopReason}'; refusing to document it.`);
+  const results = JSON.parse(readFileSync(from.results, 'utf8')) as { stopReason?: string; passed?: boolean };
+  // A GAN drag must have converged; the diffusion test runs a fixed few steps and records whether its checks passed.
+  if (kind === 'gan' && results.stopReason !== 'converged') throw new Error(`${from.results} records a drag that stopped with '${results.stopReason}'; refusing to document it.`);
+  if (kind === 'diffusion' && results.passed !== true) throw new Error(`${from.results} records a run whose checks failed; refusing to document it.`);
   for (const key of ['screenshot', 'results'] as const) {
     mkdirSync(dirname(targets[key]), { recursive: true });
     copyFileSync(from[key], targets[key]);
