@@ -58,13 +58,13 @@ function mdIf(s: Summary | null): string {
 
 /**
  * Sections other workspaces write: packages/<name>/bench/RESULTS.md, apps/demo/bench/RESULTS.md
- * (the page against Node) and apps/demo/e2e/results.json (the end-to-end test's own run).
+ * and RESULTS-diffusion.md (the page against Node) and apps/demo/e2e/results.json (the end-to-end test's own run).
  */
 function otherSections(root: string): string[] {
   const out: string[] = [];
   const pkgs = join(root, 'packages');
   const files = existsSync(pkgs) ? readdirSync(pkgs).sort().map((name) => join(pkgs, name, 'bench', 'RESULTS.md')) : [];
-  files.push(join(root, 'apps', 'demo', 'bench', 'RESULTS.md'));
+  files.push(join(root, 'apps', 'demo', 'bench', 'RESULTS.md'), join(root, 'apps', 'demo', 'bench', 'RESULTS-diffusion.md'));
   for (const file of files) {
     if (!existsSync(file)) continue;
     const text = readFileSync(file, 'utf8').trim();
