@@ -67,9 +67,10 @@ def _bspline3(t: np.ndarray) -> np.ndarray:
     return np.where(a < 1, 2 / 3 - a**2 + a**3 / 2, np.where(a < 2, (2 - a) ** 3 / 6, 0.0)).astype(np.float32)
 
 
-def warp_basis(u: np.ndarray) -> np.ndarray:
-    """1-D weights of the G control points at coordinates u [N] -> [N, G]."""
-    return _bspline3((np.asarray(u, np.float32)[:, None] - KNOTS[None, :]) / H_KNOT)
+def warp_basis(u: np.ndarray, grid: int = GRID) -> np.ndarray:
+    """1-D weights of the `grid` control points (evenly spaced over [-1, 1]) at coordinates u [N] -> [N, grid]."""
+    knots = KNOTS if grid == GRID else np.linspace(-1.0, 1.0, grid).astype(np.float32)
+    return _bspline3((np.asarray(u, np.float32)[:, None] - knots[None, :]) / float(knots[1] - knots[0]))
 
 
 def displacement_at(theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -139,15 +140,23 @@ def render(theta: np.ndarray, res: int = RES) -> np.ndarray:
     """
     theta = np.asarray(theta, np.float32)
     B = theta.shape[0]
-    parts = np.clip(theta[:, :N_PART], -1, 1)
+    cx = theta[:, WARP_X].reshape(B, GRID, GRID) * WARP_AMP
+    cy = theta[:, WARP_Y].reshape(B, GRID, GRID) * WARP_AMP
+    return render_scene(theta[:, :N_PART], cx, cy, res)
+
+
+def render_scene(parts: np.ndarray, cx: np.ndarray, cy: np.ndarray, res: int = RES) -> np.ndarray:
+    """The scene of the part parameters parts [B, N_PART], seen through the displacement field
+    whose control-point offsets (image units) are cx, cy [B, G, G], for any grid size G >= 2
+    (faces2g4.py renders the same scene with G = 4) -> float32 [B,res,res,3] in [0,1]."""
+    G = cx.shape[1]
+    parts = np.clip(np.asarray(parts, np.float32), -1, 1)
     t = {n: parts[:, i][:, None, None] for i, n in enumerate(_PART_NAMES)}
     tb = {n: parts[:, i] for i, n in enumerate(_PART_NAMES)}
     px = 2.0 / res
     c = (np.arange(res, dtype=np.float32) + 0.5) * px - 1.0
     # --- the displacement field: X = x + Dx(x, y), Y = y + Dy(x, y) -------------------------
-    bw = warp_basis(c)  # [res, G]
-    cx = theta[:, WARP_X].reshape(B, GRID, GRID) * WARP_AMP
-    cy = theta[:, WARP_Y].reshape(B, GRID, GRID) * WARP_AMP
+    bw = warp_basis(c, G)  # [res, G]
     X = c[None, None, :] + np.einsum("hi,bij,wj->bhw", bw, cx, bw, optimize=True)
     Y = c[None, :, None] + np.einsum("hi,bij,wj->bhw", bw, cy, bw, optimize=True)
 

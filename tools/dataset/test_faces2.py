@@ -14,6 +14,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import exact_edit  # noqa: E402
 import faces2  # noqa: E402
+import faces2g4  # noqa: E402
 import landmarks2  # noqa: E402
 
 
@@ -154,6 +155,30 @@ class LandmarksTest(unittest.TestCase):
                 d = np.sqrt((xs[strong] - lm[name][0]) ** 2 + (ys[strong] - lm[name][1]) ** 2).min()
                 self.assertLess(d, 2.0, name)
             self.assertGreater((w * near).sum() / w.sum(), 0.3, name)
+
+
+class Faces2G4Test(unittest.TestCase):
+    def test_same_scene_as_faces2_without_warp(self):
+        th4 = faces2g4.sample_theta(np.random.default_rng(5), 2)
+        th4[:, faces2g4.N_PART :] = 0.0
+        th6 = np.concatenate([th4[:, : faces2.N_PART], np.zeros((2, faces2.P - faces2.N_PART), np.float32)], 1)
+        self.assertEqual(faces2g4.P, faces2.N_PART + 2 * 4 * 4)
+        self.assertTrue(np.array_equal(faces2g4.render(th4), faces2.render(th6)))
+
+    def test_translation_of_the_4x4_grid(self):
+        # with 4 knots the B-spline weights sum to 1 only for |u| <= 1/3 (pixels 43..84): a
+        # uniform x offset of 8 px moves the content of that window by -8 px, and the warp is 4x4
+        th = faces2g4.sample_theta(np.random.default_rng(6), 1)[0]
+        th[faces2g4.N_PART :] = 0.0
+        t2 = th.copy()
+        t2[faces2g4.WARP_X] = 8 * (2 / faces2g4.RES) / faces2g4.WARP_AMP
+        a, b = faces2g4.render(np.stack([th, t2]))
+        self.assertLess(np.abs(b[48:80, 44:76] - a[48:80, 52:84]).max(), 1e-4)
+        self.assertGreater(np.abs(b - a).mean(), 0.01)
+        u = np.linspace(-1 / 3, 1 / 3, 51)
+        self.assertLess(np.abs(faces2g4.warp_basis(u).sum(1) - 1).max(), 1e-5)
+        d = faces2g4.displacement_at(t2, np.array([0.0]), np.array([0.1]))[0]
+        self.assertAlmostEqual(float(d[0]), 8 * 2 / faces2g4.RES, places=5)
 
 
 if __name__ == "__main__":

@@ -234,7 +234,7 @@ def main() -> None:
     if tiny or args.fused:
         files["synthesis_fused"] = "synthesis_fused.onnx"
     model = dict(
-        name=("stabledrag-faces2-128" if data == "faces2" else "stabledrag-faces-128") if not tiny else "tiny-random-32",
+        name=f"stabledrag-{data}-128" if not tiny else "tiny-random-32",
         description=(
             "StyleGAN2-style generator of stylised cartoon faces, trained from scratch by this project "
             "by regression on the parameters of a procedural face renderer."

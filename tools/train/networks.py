@@ -236,4 +236,8 @@ FACES2_CONFIG = dict(
 )
 # the same network at 256 px (one more block), measured for the choice of resolution only
 FACES2_256_CONFIG = dict(FACES2_CONFIG, resolution=256, channels={**FACES2_CONFIG["channels"], 256: 8})
-CONFIGS = dict(default=DEFAULT_CONFIG, tiny=TINY_CONFIG, faces2=FACES2_CONFIG, faces2_256=FACES2_256_CONFIG)
+# the faces2 network for tools/dataset/faces2g4.py (4 x 4 warp grid, P = 91): only z_dim differs
+FACES2G4_CONFIG = dict(FACES2_CONFIG, z_dim=91)
+CONFIGS = dict(
+    default=DEFAULT_CONFIG, tiny=TINY_CONFIG, faces2=FACES2_CONFIG, faces2_256=FACES2_256_CONFIG, faces2g4=FACES2G4_CONFIG
+)

@@ -31,9 +31,10 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "dataset"))
 import faces  # noqa: E402
 import faces2  # noqa: E402
+import faces2g4  # noqa: E402
 from networks import CONFIGS, Generator  # noqa: E402
 
-DATA = dict(faces=faces, faces2=faces2)
+DATA = dict(faces=faces, faces2=faces2, faces2g4=faces2g4)
 
 CACHE = os.path.join(HERE, "..", ".cache")
 
