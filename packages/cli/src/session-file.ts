@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { DragLatent, DragPair, Mask, Point } from '@stabledrag/core';
 import type { LoraWeights } from '@stabledrag/backends-diffusion';
 import { usageError } from './errors.js';
+import { base64ToF32, f32ToBase64 } from './float-base64.js';
 import { jsonErrorMessage } from './one-line.js';
 import { toJson } from './parse-values.js';
 import { loraFromJson, loraToJson } from './session-lora.js';
@@ -52,19 +53,6 @@ export interface SessionFile {
   readonly result?: { readonly stopReason: string; readonly steps: number };
 }
 
-function f32ToBase64(a: Float32Array): string {
-  const bytes = new Uint8Array(a.length * 4);
-  const view = new DataView(bytes.buffer);
-  for (let i = 0; i < a.length; i++) view.setFloat32(4 * i, a[i]!, true);
-  return Buffer.from(bytes).toString('base64');
-}
-
-function base64ToF32(text: string, where: string): Float32Array {
-  const bytes = Buffer.from(text, 'base64');
-  if (bytes.length % 4 !== 0) throw usageError(`${where} is not base64 of little-endian float32 values.`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return Float32Array.from({ length: bytes.length / 4 }, (_, i) => view.getFloat32(4 * i, true));
-}
 
 const pairJson = (p: DragPair): unknown => ({ handle: [p.handle.x, p.handle.y], target: [p.target.x, p.target.y] });
 

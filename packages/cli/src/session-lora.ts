@@ -1,21 +1,9 @@
 import type { LoraWeights } from '@stabledrag/backends-diffusion';
 import { usageError } from './errors.js';
+import { base64ToF32, f32ToBase64 } from './float-base64.js';
 
 type Json = Record<string, unknown>;
 
-function f32ToBase64(a: Float32Array): string {
-  const bytes = new Uint8Array(a.length * 4);
-  const view = new DataView(bytes.buffer);
-  for (let i = 0; i < a.length; i++) view.setFloat32(4 * i, a[i]!, true);
-  return Buffer.from(bytes).toString('base64');
-}
-
-function base64ToF32(text: string, where: string): Float32Array {
-  const bytes = Buffer.from(text, 'base64');
-  if (bytes.length % 4 !== 0) throw usageError(`${where} is not base64 of little-endian float32 values.`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return Float32Array.from({ length: bytes.length / 4 }, (_, i) => view.getFloat32(4 * i, true));
-}
 
 /**
  * LoRA adapters as session JSON. A diffusion latent is z_t *of the adapted UNet*: resuming with
