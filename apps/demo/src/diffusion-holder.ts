@@ -77,6 +77,8 @@ export class DiffusionHolder {
         this.remember(key, weights);
       }
       await this.switchTo(key, weights);
+      // Rebuilding the drag graphs on the adapted UNet takes seconds: its own stage, not the encode's.
+      clock.tick('load', 1, 1);
     }
     // A photo inverted before on this backend comes from its cache, without progress ticks.
     const latent = await this.backend.createLatent({ type: 'image', image }, {

@@ -2,7 +2,7 @@ import type { StageName } from './protocol.js';
 import { timeLeftMs } from './stage-clock.js';
 
 const NAMES: Record<StageName, string> = {
-  load: 'Loading the model',
+  load: 'Building the model graphs',
   lora: 'Fine-tuning LoRA on the photo',
   encode: 'Encoding the photo (VAE)',
   invert: 'Inverting the photo (DDIM)',
