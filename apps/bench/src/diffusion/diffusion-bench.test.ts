@@ -20,7 +20,7 @@ describe('bench:diffusion on the layout model (smoke)', () => {
   it('runs one renderer task and one photo, writes the JSON, the section and the sheet, and splices a copy of BENCHMARKS.md', async () => {
     const before = existsSync(rootReport) ? readFileSync(rootReport, 'utf8') : null;
     const report = join(dir, 'BENCHMARKS.md');
-    const opts = parseDiffusionArgs(['--model', layoutModelDir, '--tasks', '1', '--photos', '1', '--budgets', '2,3', '--out', dir, '--report', report]);
+    const opts = parseDiffusionArgs(['--model', layoutModelDir, '--tasks', '1', '--photos', '1', '--budgets', '2,3', '--lora-timing-steps', '2', '--out', dir, '--report', report]);
     const result = await runDiffusionBench(opts);
     expect(result).not.toBeNull();
     const json = JSON.parse(readFileSync(join(dir, 'diffusion-runs.json'), 'utf8')) as { tasks: DiffusionTaskRecord[]; runs: DiffusionRunRecord[]; photos: { runs: DiffusionRunRecord[] } };
@@ -38,6 +38,9 @@ describe('bench:diffusion on the layout model (smoke)', () => {
     expect(json.photos.runs.map((r) => r.method)).toEqual(['dragdiffusion', 'stabledrag-diff']);
     expect(existsSync(join(dir, 'diffusion-photos.png'))).toBe(true);
     const md = readFileSync(join(dir, 'diffusion.md'), 'utf8');
+    // The task run again with LoRA gives the time split's LoRA rows.
+    expect(md).toMatch(/DragDiffusion, with LoRA \(2 steps; 1 task\) \| [^|]+ \| [^|]+ \| \d+\.\d s \|/);
+    expect(md).toMatch(/the slowest whole edit [\d.]+ s \((meets|misses) ≤ 30 s\)/);
     expect(md).toMatch(/^## Diffusion/);
     expect(md).toContain('| DragDiffusion |');
     expect(md).toContain('### Table 2 — ablations at 3 steps');

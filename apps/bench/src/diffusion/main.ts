@@ -29,6 +29,12 @@ export interface DiffusionBenchOptions {
   readonly photos: number;
   readonly budgets: readonly number[];
   readonly loraSteps: number;
+  /**
+   * With `loraSteps` 0: the first N tasks are run again with LoRA (`loraTimingSteps` steps, both
+   * main methods) for the time split's LoRA rows (issue #16's ≤ 30 s with LoRA). 0 = none.
+   */
+  readonly loraTimingTasks: number;
+  readonly loraTimingSteps: number;
   readonly out: string;
   /** BENCHMARKS.md to splice the section into; null: only results/diffusion.md. */
   readonly report: string | null;
@@ -64,6 +70,8 @@ export function parseDiffusionArgs(argv: readonly string[]): DiffusionBenchOptio
     photos: argv.includes('--no-photos') ? 0 : Number(val('--photos') ?? (quick ? 1 : Infinity)),
     budgets: (val('--budgets') ?? (quick ? '4,6,8' : '40,60,80')).split(',').map(Number),
     loraSteps: Number(val('--lora-steps') ?? 0),
+    loraTimingTasks: Number(val('--lora-timing-tasks') ?? (quick ? 0 : 2)),
+    loraTimingSteps: Number(val('--lora-timing-steps') ?? 80),
     out,
     report,
     timeLimitMin: Number(val('--time-limit') ?? (quick ? 10 : 90)),
@@ -154,7 +162,7 @@ export async function runDiffusionBench(opts: DiffusionBenchOptions): Promise<{ 
   const top = Math.max(...opts.budgets);
   let stoppedEarly: string | null = null;
 
-  const runSet = async (set: readonly DiffusionTask[], specs: typeof DIFFUSION_TABLE2, into: Section, rows: typeof examples, keepRows: number, what: string): Promise<void> => {
+  const runSet = async (set: readonly DiffusionTask[], specs: typeof DIFFUSION_TABLE2, into: Section, rows: typeof examples, keepRows: number, what: string, from = models): Promise<void> => {
     for (const [i, task] of set.entries()) {
       if (performance.now() > deadline) {
         stoppedEarly = `time limit of ${opts.timeLimitMin} min reached`;
@@ -162,7 +170,7 @@ export async function runDiffusionBench(opts: DiffusionBenchOptions): Promise<{ 
         return;
       }
       const t = performance.now();
-      const { backend, loraMs } = await models.forImage(task.image);
+      const { backend, loraMs } = await from.forImage(task.image);
       const timed = new TimedDiffusionBackend(backend);
       const finals = new Map<string, RgbaImage>();
       const out = await runDiffusionTask(timed, task, specs, factory, opts.budgets, {
@@ -192,6 +200,13 @@ export async function runDiffusionBench(opts: DiffusionBenchOptions): Promise<{ 
   await runSet(tasks, DIFFUSION_TABLE2, main, examples, 4, 'task');
   await runSet(photos, [DRAGDIFFUSION, STABLEDRAG_DIFF], photo, photoRows, Infinity, 'photo');
   await shared.dispose();
+  const lora: Section = { tasks: [], runs: [] };
+  const loraTasks = opts.loraSteps > 0 ? 0 : Math.min(opts.loraTimingTasks, tasks.length);
+  if (loraTasks > 0) {
+    const tuned = await backendFactory({ ...opts, loraSteps: opts.loraTimingSteps });
+    await runSet(tasks.slice(0, loraTasks), [DRAGDIFFUSION, STABLEDRAG_DIFF], lora, [], 0, `LoRA timing (${opts.loraTimingSteps} steps)`, tuned);
+    await tuned.shared.dispose();
+  }
 
   const sheetPath = join(opts.out, 'diffusion-photos.png');
   if (photoRows.length) writePng(sheetPath, sheetRows(photoRows));
@@ -231,6 +246,7 @@ export async function runDiffusionBench(opts: DiffusionBenchOptions): Promise<{ 
     labels,
     table1: [DRAGDIFFUSION.id, STABLEDRAG_DIFF.id],
     table2: DIFFUSION_TABLE2.map((s) => s.id),
+    ...(lora.runs.length ? { loraTiming: { steps: opts.loraTimingSteps, ...lora } } : {}),
   });
   writeFileSync(join(opts.out, 'diffusion.md'), markdown + '\n');
   if (opts.report) {

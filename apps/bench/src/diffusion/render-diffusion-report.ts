@@ -1,5 +1,5 @@
 import type { DiffusionRunRecord, DiffusionTaskRecord } from './run-diffusion-task.js';
-import { pairedDifferences, summariseMethod, summariseReference, timeSplit, type DiffusionSummary } from './summarise-diffusion.js';
+import { pairedDifferences, summariseMethod, summariseReference, timeSplit, type DiffusionSummary, type DiffusionTimeSplit } from './summarise-diffusion.js';
 
 export interface DiffusionReportInput {
   readonly header: {
@@ -27,6 +27,8 @@ export interface DiffusionReportInput {
   readonly photos: { readonly tasks: readonly DiffusionTaskRecord[]; readonly runs: readonly DiffusionRunRecord[]; readonly names: Readonly<Record<string, string>>; readonly sheet: string | null };
   /** Method id → row label. */
   readonly labels: Readonly<Record<string, string>>;
+  /** The first tasks run again with LoRA, for the time split only. */
+  readonly loraTiming?: { readonly steps: number; readonly tasks: readonly DiffusionTaskRecord[]; readonly runs: readonly DiffusionRunRecord[] };
   /** Table 1's two methods and Table 2's rows, by id. */
   readonly table1: readonly [string, string];
   readonly table2: readonly string[];
@@ -35,6 +37,7 @@ export interface DiffusionReportInput {
 /** Targets of issue #16 for one edit on the embedded model without LoRA. */
 export const STEP_TARGET_MS = 150;
 export const EDIT_TARGET_S = 15;
+export const LORA_EDIT_TARGET_S = 30;
 
 const f = (x: number | null | undefined, d = 2): string => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(d));
 /** Share of supervised handle-steps on the template branch (Eq. 4–5): 0 % makes confident supervision act as motion supervision. */
@@ -124,10 +127,17 @@ export function renderDiffusionReport(r: DiffusionReportInput): string {
   L.push(`Means per edit (one task, one method, the ${top}-step run); per-step times from DragSession's step timings over the steps that took an update. Targets (issue #16, embedded model, no LoRA): drag step ≤ ${STEP_TARGET_MS} ms, whole edit ≤ ${EDIT_TARGET_S} s.`, '');
   L.push('| method | VAE encode | inversion | LoRA | step: forward | backward | tracking | supervision | Adam | **step** | steps | drag loop | denoise | decode | **whole edit** | peak RSS |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   const splits = [...new Set([...r.table2, ...r.table1])].map((m) => timeSplit(r.tasks, r.runs, m)).filter((x) => x !== null);
-  for (const t of splits) {
-    L.push(`| ${label(t.method)} | ${ms(t.encodeMs)} ms | ${ms(t.invertMs)} ms | ${t.loraMs > 0 ? `${f(t.loraMs / 1000, 1)} s` : 'off'} | ${ms(t.step.forward)} | ${ms(t.step.backward)} | ${ms(t.step.track)} | ${ms(t.step.supervise)} | ${ms(t.step.optimizer)} | **${ms(t.step.total)} ms** | ${f(t.steps, 1)} | ${f(t.dragMs / 1000, 1)} s | ${ms(t.denoiseMs)} ms | ${ms(t.decodeMs)} ms | **${f(t.editMs / 1000, 1)} s** | ${f(t.peakRssMiB, 0)} MiB |`);
-  }
+  const row = (t: DiffusionTimeSplit, name: string): string =>
+    `| ${name} | ${ms(t.encodeMs)} ms | ${ms(t.invertMs)} ms | ${t.loraMs > 0 ? `${f(t.loraMs / 1000, 1)} s` : 'off'} | ${ms(t.step.forward)} | ${ms(t.step.backward)} | ${ms(t.step.track)} | ${ms(t.step.supervise)} | ${ms(t.step.optimizer)} | **${ms(t.step.total)} ms** | ${f(t.steps, 1)} | ${f(t.dragMs / 1000, 1)} s | ${ms(t.denoiseMs)} ms | ${ms(t.decodeMs)} ms | **${f(t.editMs / 1000, 1)} s** | ${f(t.peakRssMiB, 0)} MiB |`;
+  for (const t of splits) L.push(row(t, label(t.method)));
+  const lt = r.loraTiming;
+  const loraSplits = lt ? r.table1.map((m) => timeSplit(lt.tasks, lt.runs, m)).filter((x) => x !== null) : [];
+  for (const t of loraSplits) L.push(row(t, `${label(t.method)}, with LoRA (${lt!.steps} steps; ${lt!.tasks.length} task${lt!.tasks.length === 1 ? "" : "s"})`));
   L.push('');
+  if (loraSplits.length) {
+    const worst = Math.max(...loraSplits.map((t) => t.editMs)) / 1000;
+    L.push(`With LoRA (DragDiffusion's rank 16, batch 4, AdamW 5e-4; the first ${lt!.tasks.length} tasks run again): the slowest whole edit ${f(worst, 1)} s (${worst <= LORA_EDIT_TARGET_S ? 'meets' : 'misses'} ≤ ${LORA_EDIT_TARGET_S} s).`, '');
+  }
   const worstStep = Math.max(...splits.map((t) => t.step.total));
   const worstEdit = Math.max(...splits.map((t) => t.editMs)) / 1000;
   if (splits.length) {
