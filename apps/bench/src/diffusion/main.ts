@@ -92,18 +92,32 @@ function git(args: string[]): string {
   }
 }
 
-/** One backend for every task without LoRA; with LoRA, a backend of the UNet tuned on each image. */
-async function backendFactory(opts: DiffusionBenchOptions): Promise<{ shared: DiffusionBackend; loadMs: number; forImage(image: RgbaImage): Promise<{ backend: DiffusionBackend; loraMs: number }> }> {
+interface BackendFactory {
+  /** The backend of the untuned model; null for a factory that only makes LoRA backends. */
+  readonly shared: DiffusionBackend | null;
+  readonly loadMs: number;
+  forImage(image: RgbaImage): Promise<{ backend: DiffusionBackend; loraMs: number }>;
+}
+
+/**
+ * One backend for every task without LoRA; with LoRA, a backend of the UNet tuned on each image.
+ * `untuned: false` skips the shared backend, so the LoRA rows' peak RSS is not inflated by a
+ * backend they never use (measured: see the LoRA rows in BENCHMARKS.md).
+ */
+async function backendFactory(opts: DiffusionBenchOptions, untuned = true): Promise<BackendFactory> {
   const runtime = ort as unknown as OrtRuntime;
   const t0 = performance.now();
   const files = await readDiffusionModelDir(opts.model);
-  const shared = await DiffusionBackend.create({ runtime, files });
+  const shared = untuned ? await DiffusionBackend.create({ runtime, files }) : null;
   const loadMs = performance.now() - t0;
   return {
     shared,
     loadMs,
     async forImage(image) {
-      if (opts.loraSteps <= 0) return { backend: shared, loraMs: 0 };
+      if (opts.loraSteps <= 0) {
+        if (!shared) throw new Error('backendFactory: no untuned backend was made');
+        return { backend: shared, loraMs: 0 };
+      }
       const t = performance.now();
       const weights = await trainLora({ runtime, files }, image, { steps: opts.loraSteps });
       const loraMs = performance.now() - t;
@@ -147,7 +161,7 @@ export async function runDiffusionBench(opts: DiffusionBenchOptions): Promise<{ 
   }
   mkdirSync(opts.out, { recursive: true });
   const models = await backendFactory(opts);
-  const { shared } = models;
+  const shared = models.shared!;
   const res = shared.info.imageWidth;
   log(`model ${opts.model} (${res} px) loaded in ${(models.loadMs / 1000).toFixed(1)} s`);
   const factory = await loadMethodFactory();
@@ -203,9 +217,8 @@ export async function runDiffusionBench(opts: DiffusionBenchOptions): Promise<{ 
   const lora: Section = { tasks: [], runs: [] };
   const loraTasks = opts.loraSteps > 0 ? 0 : Math.min(opts.loraTimingTasks, tasks.length);
   if (loraTasks > 0) {
-    const tuned = await backendFactory({ ...opts, loraSteps: opts.loraTimingSteps });
+    const tuned = await backendFactory({ ...opts, loraSteps: opts.loraTimingSteps }, false);
     await runSet(tasks.slice(0, loraTasks), [DRAGDIFFUSION, STABLEDRAG_DIFF], lora, [], 0, `LoRA timing (${opts.loraTimingSteps} steps)`, tuned);
-    await tuned.shared.dispose();
   }
 
   const sheetPath = join(opts.out, 'diffusion-photos.png');
