@@ -113,6 +113,43 @@ describe('external data writing', () => {
     expect((res.y?.data as Float32Array)[300]).toBeCloseTo(1, 5);
     await session.release();
   });
+  it('lets two models share one data file: a tensor placed once is referenced by both', async () => {
+    const { serializeModelWithPlacedData } = await import('./model');
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const w = f32([600], Float32Array.from({ length: 600 }, (_, i) => i / 600));
+    const twice = makeModel({ inputs: { x: [1, 600] }, outputs: ['y'], initializers: { w }, nodes: [{ op: 'Mul', inputs: ['x', 'w'], outputs: ['y'] }] });
+    const plus = makeModel({ inputs: { x: [1, 600] }, outputs: ['y'], initializers: { v: w, s: f32([1], [3]) }, nodes: [{ op: 'Add', inputs: ['x', 'v'], outputs: ['h'] }, { op: 'Mul', inputs: ['h', 's'], outputs: ['y'] }] });
+    // The shared tensor object is not even a copy: `plus` names it "v".
+    plus.graph.initializers.set('v', twice.graph.initializers.get('w')!);
+    const file = new Uint8Array(8192);
+    const placed = new Map<object, number>();
+    const place = (t: object, raw: Uint8Array) => {
+      if (raw.length < 1024) return undefined;
+      if (!placed.has(t)) {
+        placed.set(t, 4096 * (placed.size + 1));
+        file.set(raw, placed.get(t));
+      }
+      return { location: 'shared.bin', offset: placed.get(t)! };
+    };
+    const [a, b] = [serializeModelWithPlacedData(twice, place), serializeModelWithPlacedData(plus, place)];
+    expect(placed.size).toBe(1);
+    const refs = (bytes: Uint8Array) => decodeModelProto(bytes).graph?.initializer?.map((t) => [t.name, t.externalData?.map((e) => e.value).join(' ') ?? 'inline']);
+    expect(refs(a)).toEqual([['w', 'shared.bin 4096 2400']]);
+    expect(refs(b)).toEqual([['v', 'shared.bin 4096 2400'], ['s', 'inline']]);
+    const dir = mkdtempSync(join(tmpdir(), 'ext-'));
+    writeFileSync(join(dir, 'a.onnx'), a);
+    writeFileSync(join(dir, 'b.onnx'), b);
+    writeFileSync(join(dir, 'shared.bin'), file);
+    const ort = await import('onnxruntime-node');
+    const feeds = { x: new ort.Tensor('float32', new Float32Array(600).fill(2), [1, 600]) };
+    const [sa, sb] = [await ort.InferenceSession.create(join(dir, 'a.onnx')), await ort.InferenceSession.create(join(dir, 'b.onnx'))];
+    expect((await sa.run(feeds)).y?.data[300]).toBeCloseTo(1, 5);
+    expect((await sb.run(feeds)).y?.data[300]).toBeCloseTo(7.5, 5);
+    await Promise.all([sa.release(), sb.release()]);
+    rmSync(dir, { recursive: true });
+  });
 });
 
 describe('graph surgery', () => {

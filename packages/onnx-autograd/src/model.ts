@@ -185,34 +185,35 @@ export interface ExternalDataOptions {
   minBytes?: number;
 }
 
+/** Where {@link serializeModelWithPlacedData}'s caller put one initializer's bytes. */
+export interface PlacedData {
+  location: string;
+  offset: number;
+}
+
 /**
- * Encodes a model with large initializers moved to one external-data blob (ONNX external data
- * format: `location`/`offset`/`length`, 4 KiB-aligned offsets). Needed past protobuf's 2 GB limit.
- * Returns the ModelProto bytes and the bytes of the data file to write next to it.
+ * Encodes a model whose initializers `place` may move to external data (ONNX external data
+ * format: `location`/`offset`/`length`). `place` gets each tensor and its raw bytes, stores them
+ * (or knows where they already are) and says where, or returns undefined to keep it inline.
+ * Handing over the tensor lets several models share one data file: a weight placed once is
+ * referenced again, not written twice.
  */
-export function serializeModelWithExternalData(model: OnnxModel, options: ExternalDataOptions): { model: Uint8Array; data: Uint8Array } {
-  const minBytes = options.minBytes ?? 1024;
+export function serializeModelWithPlacedData(model: OnnxModel, place: (tensor: Tensor, bytes: Uint8Array) => PlacedData | undefined): Uint8Array {
   const graph = graphToProto({ ...model.graph, initializers: new Map() });
-  const chunks: { offset: number; bytes: Uint8Array }[] = [];
-  let size = 0;
   graph.initializer = [...model.graph.initializers].map(([name, t]) => {
     const pb = tensorToProto(name, t);
     const raw = pb.rawData;
-    if (!raw || raw.length < minBytes) return pb;
-    const offset = Math.ceil(size / 4096) * 4096;
-    chunks.push({ offset, bytes: raw });
-    size = offset + raw.length;
+    const where = raw ? place(t, raw) : undefined;
+    if (!raw || !where) return pb;
     delete pb.rawData;
     pb.dataLocation = 1;
     pb.externalData = [
-      { key: 'location', value: options.location },
-      { key: 'offset', value: String(offset) },
+      { key: 'location', value: where.location },
+      { key: 'offset', value: String(where.offset) },
       { key: 'length', value: String(raw.length) },
     ];
     return pb;
   });
-  const data = new Uint8Array(size);
-  for (const c of chunks) data.set(c.bytes, c.offset);
   const pb: PbModel = {
     irVersion: model.irVersion,
     opsetImport: model.opsetImports,
@@ -220,7 +221,28 @@ export function serializeModelWithExternalData(model: OnnxModel, options: Extern
     producerVersion: model.producerVersion,
     graph,
   };
-  return { model: encodeModelProto(pb), data };
+  return encodeModelProto(pb);
+}
+
+/**
+ * Encodes a model with large initializers moved to one external-data blob (4 KiB-aligned
+ * offsets). Needed past protobuf's 2 GB limit. Returns the ModelProto bytes and the bytes of the
+ * data file to write next to it.
+ */
+export function serializeModelWithExternalData(model: OnnxModel, options: ExternalDataOptions): { model: Uint8Array; data: Uint8Array } {
+  const minBytes = options.minBytes ?? 1024;
+  const chunks: { offset: number; bytes: Uint8Array }[] = [];
+  let size = 0;
+  const bytes = serializeModelWithPlacedData(model, (_, raw) => {
+    if (raw.length < minBytes) return undefined;
+    const offset = Math.ceil(size / 4096) * 4096;
+    chunks.push({ offset, bytes: raw });
+    size = offset + raw.length;
+    return { location: options.location, offset };
+  });
+  const data = new Uint8Array(size);
+  for (const c of chunks) data.set(c.bytes, c.offset);
+  return { model: bytes, data };
 }
 
 /** The default-domain opset version of a model. */
