@@ -1,5 +1,5 @@
 import { StableDragError } from '@stabledrag/core';
-import { DataType, analyzeGraph, buildVjp, cloneModel, onnxOpset, pruneModel, replaceInputWithConstant, serializeModel } from '@stabledrag/onnx-autograd';
+import { DataType, analyzeGraph, buildVjp, cloneModel, onnxOpset, pruneModel, replaceInputWithConstant } from '@stabledrag/onnx-autograd';
 import type { OnnxModel } from '@stabledrag/onnx-autograd';
 import type { UnetIo } from './unet-io.js';
 import { timestepConstant } from './unet-io.js';
@@ -8,11 +8,12 @@ import { timestepConstant } from './unet-io.js';
  * The UNet cut down to the drag features at the editing timestep, and its split-mode VJP. Run
  * `features` (sample → features) when no gradient is needed; otherwise `forward` (features plus
  * residuals), then `backward` fed with those outputs by name and dL/dfeatures → dL/dsample.
+ * The graphs share the UNet's weight tensors; they are serialised only when opened.
  */
 export interface DragGraphs {
-  readonly features: Uint8Array;
-  readonly forward: Uint8Array;
-  readonly backward: Uint8Array;
+  readonly features: OnnxModel;
+  readonly forward: OnnxModel;
+  readonly backward: OnnxModel;
   readonly forwardOutputs: readonly string[];
   readonly backwardInputs: readonly string[];
   /** The feature output of `features` and `forward`. */
@@ -100,9 +101,9 @@ export function buildDragGraphs(unet: OnnxModel, o: DragGraphOptions): DragGraph
   const gradient = vjp.backward.gradients[o.io.sample];
   if (!cotangent || !gradient) throw new StableDragError('MODEL_ERROR', 'The backward graph lacks the cotangent or gradient it was asked for.');
   return {
-    features: serializeModel(m),
-    forward: serializeModel(vjp.forward.model),
-    backward: serializeModel(vjp.backward.model),
+    features: m,
+    forward: vjp.forward.model,
+    backward: vjp.backward.model,
     forwardOutputs: vjp.forward.outputs,
     backwardInputs: vjp.backward.inputs,
     featureOutput: FEATURES,

@@ -1,5 +1,5 @@
 import { StableDragError } from '@stabledrag/core';
-import { buildVjp, serializeModel } from '@stabledrag/onnx-autograd';
+import { buildVjp } from '@stabledrag/onnx-autograd';
 import type { OnnxModel } from '@stabledrag/onnx-autograd';
 import { buildFeatureModel } from './build-drag-graphs.js';
 import type { DragGraphOptions } from './build-drag-graphs.js';
@@ -11,8 +11,8 @@ import type { DragGraphOptions } from './build-drag-graphs.js';
  * backward takes a cotangent for each: it returns J_Fᵀ·c_F + J_εᵀ·c_ε; the caller adds A·g.
  */
 export interface MaskedDragGraphs {
-  readonly forward: Uint8Array;
-  readonly backward: Uint8Array;
+  readonly forward: OnnxModel;
+  readonly backward: OnnxModel;
   readonly forwardOutputs: readonly string[];
   readonly backwardInputs: readonly string[];
   readonly featureOutput: string;
@@ -39,8 +39,8 @@ export function buildMaskedDragGraphs(unet: OnnxModel, o: DragGraphOptions): Mas
   const gradient = gradients[o.io.sample];
   if (!featureCotangent || !noiseCotangent || !gradient) throw new StableDragError('MODEL_ERROR', 'The masked backward graph lacks a cotangent or the gradient it was asked for.');
   return {
-    forward: serializeModel(vjp.forward.model),
-    backward: serializeModel(vjp.backward.model),
+    forward: vjp.forward.model,
+    backward: vjp.backward.model,
     forwardOutputs: vjp.forward.outputs,
     backwardInputs: vjp.backward.inputs,
     featureOutput,

@@ -10,7 +10,6 @@ import type {
   LatentSource,
   RgbaImage,
 } from '@stabledrag/core';
-import { serializeModel } from '@stabledrag/onnx-autograd';
 import type { OnnxModel } from '@stabledrag/onnx-autograd';
 import { buildDragGraphs } from './build-drag-graphs.js';
 import type { DragGraphOptions, DragGraphs } from './build-drag-graphs.js';
@@ -33,6 +32,8 @@ import { prepareVaeEncoder } from './vae-io.js';
 import { buildMutualAttentionGraphs, mutualAttentionLayers } from './mutual-attention.js';
 import type { MutualAttentionGraphs } from './mutual-attention.js';
 import type { VaeEncoderIo } from './vae-io.js';
+import { openSessions, sessionOpener } from './session-opener.js';
+import type { ExternalDataOptions, SessionOpener } from './session-opener.js';
 
 /** A long call's progress: `step` of `total` in one stage. */
 export interface DiffusionProgress {
@@ -79,6 +80,11 @@ export interface DiffusionBackendParts {
    * feature-space term.
    */
   readonly fixedRegionTerm?: boolean;
+  /**
+   * Graphs whose weights exceed `threshold` bytes (default just under protobuf's 2 GiB, which SD
+   * 1.5's float32 UNet is over) are opened with their weights as ONNX external data.
+   */
+  readonly externalData?: ExternalDataOptions;
 }
 
 interface Sessions {
@@ -95,6 +101,11 @@ interface Sessions {
   vaeEncoder: OrtSession;
   vaeDecoder: OrtSession;
 }
+
+/** What the backend keeps of its graphs once their sessions are open: the tensor names. */
+type DragGraphNames = Omit<DragGraphs, 'features' | 'forward' | 'backward'>;
+type MaskedGraphNames = Omit<MaskedDragGraphs, 'forward' | 'backward'>;
+type MutualAttentionLinks = Omit<MutualAttentionGraphs, 'source' | 'edited'>;
 
 /** The feeds a graph takes, by its input names; names a missing one. */
 function pick(available: Record<string, OrtTensor>, names: readonly string[]): Record<string, OrtTensor> {
@@ -129,18 +140,21 @@ export class DiffusionBackend implements DragBackend {
   readonly dragDefaults: DiffusionDragDefaults;
   private readonly runtime: OrtRuntime;
   private readonly sessions: Sessions;
-  private readonly graphs: DragGraphs;
+  private readonly graphs: DragGraphNames;
   private readonly unetIo: UnetIo;
   private readonly vaeIo: VaeEncoderIo;
   private readonly context: OrtTensor;
   private readonly latentDims: readonly [number, number, number, number];
-  private readonly masa: MutualAttentionGraphs | undefined;
+  private readonly masa: MutualAttentionLinks | undefined;
   /** What the masked graphs are built from, until they are; undefined without the term. */
   private maskedSource: { unet: OnnxModel; options: DragGraphOptions } | undefined;
-  private masked: Promise<MaskedDragGraphs> | undefined;
+  private masked: Promise<MaskedGraphNames> | undefined;
   /** ẑ⁰_{t−1} of the last source z_t (`latent.frozen`), so each drag steps its source once. */
   private sourceStep: { source: Float32Array; zPrev: Float32Array } | undefined;
   private readonly sessionOptions: OrtSessionOptions;
+  private readonly externalData: ExternalDataOptions | undefined;
+  /** The batches that opened sessions: dispose() retries freeing their temporary files. */
+  private readonly openers: SessionOpener[];
   /** z_t of recently inverted images by content, so a second drag of the same image skips inversion. */
   private readonly inversions = new Map<string, DragLatent>();
   private static readonly INVERSION_CACHE_SIZE = 4;
@@ -149,12 +163,14 @@ export class DiffusionBackend implements DragBackend {
   private constructor(
     parts: DiffusionBackendParts,
     sessions: Sessions,
-    graphs: DragGraphs,
-    io: { unet: UnetIo; vae: VaeEncoderIo; context: OrtTensor; masa?: MutualAttentionGraphs; masked?: { unet: OnnxModel; options: DragGraphOptions }; sessionOptions: OrtSessionOptions },
+    graphs: DragGraphNames,
+    io: { unet: UnetIo; vae: VaeEncoderIo; context: OrtTensor; masa?: MutualAttentionLinks; masked?: { unet: OnnxModel; options: DragGraphOptions }; sessionOptions: OrtSessionOptions; opener: SessionOpener },
   ) {
     this.masa = io.masa;
     this.maskedSource = io.masked;
     this.sessionOptions = io.sessionOptions;
+    this.externalData = parts.externalData;
+    this.openers = [io.opener];
     const { config } = parts.files;
     this.config = config;
     this.runtime = parts.runtime;
@@ -201,51 +217,44 @@ export class DiffusionBackend implements DragBackend {
       assertSupportedWeights(model, file);
     }
     const opts: OrtSessionOptions = { graphOptimizationLevel: 'all', ...parts.sessionOptions };
-    const opened: OrtSession[] = [];
-    const open = async (bytes: Uint8Array, what: string): Promise<OrtSession> => {
-      try {
-        const session = await runtime.InferenceSession.create(bytes, opts);
-        opened.push(session);
-        return session;
-      } catch (error) {
-        // Free what was opened before the failure: a caller cannot dispose a backend it never got.
-        await Promise.all(opened.map((s) => s.release()));
-        throw new StableDragError('MODEL_ERROR', `ONNX Runtime could not load the ${what} of model "${config.name}": ${(error as Error).message}`, { cause: error });
-      }
-    };
-    const text = await open(serializeModel(files.textEncoder), 'text encoder');
-    const prompt = await encodePrompt(runtime, text, files.textEncoder, f.textEncoder, files.tokens).finally(() => text.release());
-    opened.length = 0;
-    const unetIo = describeUnet(files.unet, f.unet);
-    const scheduler = new DdimScheduler(config.inferenceSteps, config.scheduler);
-    const side = config.resolution / config.vaeScaleFactor;
-    const graphOptions: DragGraphOptions = {
-      io: unetIo,
-      featureTensor: config.featureTensor ?? findBlockOutput(files.unet, config.featureBlock, f.unet),
-      sampleShape: [1, config.latentChannels, side, side],
-      timestep: scheduler.editTimestep(config.inversionStrength),
-      context: prompt.data,
-      contextShape: prompt.dims,
-      featureSize: config.resolution / config.featureDownscale,
-      file: f.unet,
-    };
-    const graphs = buildDragGraphs(files.unet, graphOptions);
-    const vae = prepareVaeEncoder(files.vaeEncoder, f.vaeEncoder);
-    const shapes = { [unetIo.sample]: [1, config.latentChannels, side, side], [unetIo.timestep]: unetIo.timestepDims, [unetIo.context]: prompt.dims };
-    const layers = parts.mutualSelfAttention === false ? [] : mutualAttentionLayers(files.unet, config, f.unet);
-    const masa = layers.length > 0 ? buildMutualAttentionGraphs(files.unet, layers, shapes, config.mutualSelfAttention.startStep) : undefined;
-    const sessions: Sessions = {
-      unet: await open(masa ? masa.source : serializeModel(files.unet), 'UNet'),
-      ...(masa ? { unetEdited: await open(masa.edited, 'UNet with mutual self-attention') } : {}),
-      features: await open(graphs.features, 'feature graph'),
-      forward: await open(graphs.forward, 'split forward graph'),
-      backward: await open(graphs.backward, 'backward graph'),
-      vaeEncoder: await open(serializeModel(vae.model), 'VAE encoder'),
-      vaeDecoder: await open(serializeModel(files.vaeDecoder), 'VAE decoder'),
-    };
-    const context = new runtime.Tensor('float32', prompt.data, prompt.dims);
-    const masked = parts.fixedRegionTerm === false ? {} : { masked: { unet: files.unet, options: graphOptions } };
-    return new DiffusionBackend(parts, sessions, graphs, { unet: unetIo, vae: vae.io, context, sessionOptions: opts, ...(masa ? { masa } : {}), ...masked });
+    const opener = sessionOpener(runtime, opts, config.name, parts.externalData);
+    try {
+      const text = await opener.open(files.textEncoder, 'text encoder');
+      const prompt = await encodePrompt(runtime, text, files.textEncoder, f.textEncoder, files.tokens).finally(() => text.release());
+      const unetIo = describeUnet(files.unet, f.unet);
+      const side = config.resolution / config.vaeScaleFactor;
+      const graphOptions: DragGraphOptions = {
+        io: unetIo,
+        featureTensor: config.featureTensor ?? findBlockOutput(files.unet, config.featureBlock, f.unet),
+        sampleShape: [1, config.latentChannels, side, side],
+        timestep: new DdimScheduler(config.inferenceSteps, config.scheduler).editTimestep(config.inversionStrength),
+        context: prompt.data,
+        contextShape: prompt.dims,
+        featureSize: config.resolution / config.featureDownscale,
+        file: f.unet,
+      };
+      const { features, forward, backward, ...graphs } = buildDragGraphs(files.unet, graphOptions);
+      const vae = prepareVaeEncoder(files.vaeEncoder, f.vaeEncoder);
+      const shapes = { [unetIo.sample]: [1, config.latentChannels, side, side], [unetIo.timestep]: unetIo.timestepDims, [unetIo.context]: prompt.dims };
+      const layers = parts.mutualSelfAttention === false ? [] : mutualAttentionLayers(files.unet, config, f.unet);
+      const { source, edited, ...masa } = layers.length > 0 ? buildMutualAttentionGraphs(files.unet, layers, shapes, config.mutualSelfAttention.startStep) : { source: files.unet, edited: undefined };
+      // One graph at a time, each serialised just before its session is created: a UNet's bytes
+      // exist once at a time, not once per graph.
+      const sessions: Sessions = await openSessions(opener, [
+        ['unet', source, 'UNet'],
+        ...(edited ? [['unetEdited', edited, 'UNet with mutual self-attention'] as const] : []),
+        ['features', features, 'feature graph'],
+        ['forward', forward, 'split forward graph'],
+        ['backward', backward, 'backward graph'],
+        ['vaeEncoder', vae.model, 'VAE encoder'],
+        ['vaeDecoder', files.vaeDecoder, 'VAE decoder'],
+      ]);
+      const context = new runtime.Tensor('float32', prompt.data, prompt.dims);
+      const masked = parts.fixedRegionTerm === false ? {} : { masked: { unet: files.unet, options: graphOptions } };
+      return new DiffusionBackend(parts, sessions, graphs, { unet: unetIo, vae: vae.io, context, sessionOptions: opts, opener, ...('links' in masa ? { masa } : {}), ...masked });
+    } finally {
+      await opener.close();
+    }
   }
 
   private assertLive(): void {
@@ -272,7 +281,7 @@ export class DiffusionBackend implements DragBackend {
    * One denoising step of both branches with mutual self-attention: the source branch runs the
    * UNet and hands its keys and values to the edited branch's UNet.
    */
-  private async mutualStep(src: Float32Array, edit: Float32Array, t: number, masa: MutualAttentionGraphs, edited: OrtSession): Promise<[Float32Array, Float32Array]> {
+  private async mutualStep(src: Float32Array, edit: Float32Array, t: number, masa: MutualAttentionLinks, edited: OrtSession): Promise<[Float32Array, Float32Array]> {
     const out = this.unetIo.output;
     const s = await this.runUnet(this.sessions.unet, src, t, [out, ...masa.links.flatMap((l) => [l.sourceKey, l.sourceValue])]);
     const kv: Record<string, OrtTensor> = {};
@@ -420,27 +429,21 @@ export class DiffusionBackend implements DragBackend {
   }
 
   /** Builds and opens the masked drag's graphs once, on the first masked forward. */
-  private maskedGraphs(): Promise<MaskedDragGraphs> {
+  private maskedGraphs(): Promise<MaskedGraphNames> {
     const src = this.maskedSource;
     if (!src) throw new StableDragError('INVALID_INPUT', `DiffusionBackend "${this.config.name}" was created with fixedRegionTerm: false.`);
     this.masked ??= (async () => {
-      const m = buildMaskedDragGraphs(src.unet, src.options);
-      const open = async (bytes: Uint8Array, what: string): Promise<OrtSession> => {
-        try {
-          return await this.runtime.InferenceSession.create(bytes, this.sessionOptions);
-        } catch (error) {
-          throw new StableDragError('MODEL_ERROR', `ONNX Runtime could not load the ${what} of model "${this.config.name}": ${(error as Error).message}`, { cause: error });
-        }
-      };
-      const forward = await open(m.forward, 'masked forward graph');
-      const backward = await open(m.backward, 'masked backward graph').catch(async (error: unknown) => {
-        await forward.release();
-        throw error;
-      });
+      const { forward, backward, ...names } = buildMaskedDragGraphs(src.unet, src.options);
+      const opener = sessionOpener(this.runtime, this.sessionOptions, this.config.name, this.externalData);
+      this.openers.push(opener);
+      const opened = await openSessions(opener, [
+        ['maskedForward', forward, 'masked forward graph'],
+        ['maskedBackward', backward, 'masked backward graph'],
+      ]).finally(() => opener.close());
       // Disposed while building: dispose() could not see these sessions, so free them here.
-      if (this.disposed) await Promise.all([forward.release(), backward.release()]);
-      else Object.assign(this.sessions, { maskedForward: forward, maskedBackward: backward });
-      return m;
+      if (this.disposed) await Promise.all([opened.maskedForward.release(), opened.maskedBackward.release()]);
+      else Object.assign(this.sessions, opened);
+      return names;
     })();
     // A failed build may be retried (after a fix of its cause), so do not cache the rejection.
     this.masked.catch(() => {
@@ -450,7 +453,7 @@ export class DiffusionBackend implements DragBackend {
   }
 
   /** ẑ⁰_{t−1}: the DDIM step of the source z_t with ε from the masked graph itself, cached per source. */
-  private async sourceStepOf(source: Float32Array, m: MaskedDragGraphs): Promise<Float32Array> {
+  private async sourceStepOf(source: Float32Array, m: MaskedGraphNames): Promise<Float32Array> {
     const cached = this.sourceStep;
     if (cached && cached.source.length === source.length && cached.source.every((v, i) => v === source[i])) return cached.zPrev;
     // The same graph as the optimised branch: at step 1 (z = source) ẑ − ẑ⁰ is then exactly 0, as
@@ -570,5 +573,6 @@ export class DiffusionBackend implements DragBackend {
     this.maskedSource = undefined;
     this.sourceStep = undefined;
     await Promise.all(Object.values(this.sessions).map((s) => s.release()));
+    await Promise.all(this.openers.map((o) => o.close()));
   }
 }

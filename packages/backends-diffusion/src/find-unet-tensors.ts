@@ -17,23 +17,17 @@ export function assertPlainOnnx(model: OnnxModel, file: string): void {
   }
 }
 
-/** Protobuf's limit on one serialised model: the graphs are rebuilt with their weights inline. */
-const MAX_INLINE_BYTES = 2 ** 31 - 1;
-
 /**
- * Refuses weights the backend cannot handle yet, before ONNX Runtime or protobuf fail obscurely:
- * float16 initializers (gradients are float32) and models over 2 GB (SD 1.5's float32 UNet).
+ * Refuses weights the backend cannot handle yet, before ONNX Runtime fails obscurely: float16
+ * initializers (gradients are float32). Size is no limit: graphs over protobuf's 2 GiB (SD 1.5's
+ * float32 UNet) are opened with external data.
  */
 export function assertSupportedWeights(model: OnnxModel, file: string): void {
-  let bytes = 0;
   for (const [name, t] of model.graph.initializers) {
+    // 16 is bfloat16, absent from DataType.
     if (t.dtype === DataType.FLOAT16 || t.dtype === 16) {
       throw new StableDragError('MODEL_ERROR', `${file} stores weights in 16-bit floats (e.g. "${name}"); export the model in float32.`);
     }
-    bytes += t.raw ? t.raw.byteLength : t.data.byteLength;
-  }
-  if (bytes > MAX_INLINE_BYTES) {
-    throw new StableDragError('MODEL_ERROR', `${file} holds ${(bytes / 2 ** 30).toFixed(1)} GiB of weights; models over 2 GiB (such as SD 1.5's float32 UNet) are not supported yet.`);
   }
 }
 

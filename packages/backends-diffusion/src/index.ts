@@ -19,6 +19,10 @@ export { emptyPromptIds, specialTokens, CLIP_SPECIAL_TOKENS } from './prompt.js'
 export type { SpecialTokens } from './prompt.js';
 export type { OrtRuntime, OrtSession, OrtSessionOptions, OrtTensor, OrtTensorData } from './ort-runtime.js';
 export { trainLora, applyLora } from './train-lora.js';
+export { EXTERNAL_DATA_THRESHOLD, needsExternalData, weightBytes } from './needs-external-data.js';
+export { inMemoryExternalWeights } from './external-weights.js';
+export type { ExternalWeights, ExternalWeightsFactory } from './external-weights.js';
+export type { ExternalDataOptions } from './session-opener.js';
 export type { LoraTrainingOptions, LoraWeights } from './train-lora.js';
 export { encodeImageMean } from './encode-image.js';
 export { imageKey } from './image-key.js';

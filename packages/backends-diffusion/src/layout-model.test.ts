@@ -53,8 +53,8 @@ describe('the SD-1.5-layout model folder', () => {
         io: describeUnet(files.unet, 'unet/model.onnx'), featureTensor: files.config.featureTensor!, sampleShape: [1, 4, 16, 16],
         timestep: 681, context, contextShape: [1, 77, 16], featureSize: 16, file: 'unet/model.onnx',
       });
-      const fwd = await ort.InferenceSession.create(g.forward);
-      const bwd = await ort.InferenceSession.create(g.backward);
+      const fwd = await ort.InferenceSession.create(serializeModel(g.forward));
+      const bwd = await ort.InferenceSession.create(serializeModel(g.backward));
       const sample = new ort.Tensor('float32', golden('sample') as Float32Array, [1, 4, 16, 16]);
       const out = await fwd.run({ sample }, g.forwardOutputs as string[]);
       const expF = golden('features');

@@ -1,5 +1,5 @@
 import { StableDragError } from '@stabledrag/core';
-import { exposeOutputs, findAttentions, replaceKeysValues, serializeModel } from '@stabledrag/onnx-autograd';
+import { exposeOutputs, findAttentions, replaceKeysValues } from '@stabledrag/onnx-autograd';
 import type { AttentionLayer, OnnxModel } from '@stabledrag/onnx-autograd';
 import type { DiffusionModelConfig } from './model-config.js';
 
@@ -10,8 +10,8 @@ import type { DiffusionModelConfig } from './model-config.js';
  * queries attend to the source branch's content.
  */
 export interface MutualAttentionGraphs {
-  readonly source: Uint8Array;
-  readonly edited: Uint8Array;
+  readonly source: OnnxModel;
+  readonly edited: OnnxModel;
   /** Per layer: the source graph's K and V outputs and the edited graph's inputs they feed. */
   readonly links: readonly { readonly sourceKey: string; readonly sourceValue: string; readonly editedKey: string; readonly editedValue: string }[];
   /** Denoising step (0 = the first step after the drag) from which the swap applies. */
@@ -47,8 +47,8 @@ export function buildMutualAttentionGraphs(unet: OnnxModel, layers: readonly Att
   const source = exposeOutputs(unet, layers.flatMap((l) => [l.key, l.value]), shapes);
   const edited = replaceKeysValues(unet, layers, shapes);
   return {
-    source: serializeModel(source),
-    edited: serializeModel(edited.model),
+    source,
+    edited: edited.model,
     links: layers.map((l, i) => ({ sourceKey: l.key, sourceValue: l.value, editedKey: edited.inputs[i]!.key, editedValue: edited.inputs[i]!.value })),
     startStep,
   };

@@ -21,13 +21,18 @@ export interface OrtSessionOptions {
   executionProviders?: readonly string[];
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   intraOpNumThreads?: number;
+  /** Session config entries (onnxruntime_session_options_config_keys.h), string values on Node. */
+  extra?: Record<string, unknown>;
+  /** External-data files of a model given as bytes, by the `location` its initializers name. */
+  externalData?: readonly { readonly path: string; readonly data: Uint8Array }[];
 }
 
 export type OrtTensorData = Float32Array | Int32Array | BigInt64Array;
 
 export interface OrtRuntime {
   readonly InferenceSession: {
-    create(model: Uint8Array, options?: OrtSessionOptions): Promise<OrtSession>;
+    /** From ModelProto bytes, or (onnxruntime-node) a file path, external data resolved beside it. */
+    create(model: Uint8Array | string, options?: OrtSessionOptions): Promise<OrtSession>;
   };
   readonly Tensor: new (type: 'float32' | 'int32' | 'int64', data: OrtTensorData, dims: readonly number[]) => OrtTensor;
 }

@@ -1,6 +1,6 @@
 import { AdamW, StableDragError, createNormalRng, createRng } from '@stabledrag/core';
 import type { CallOptions, RgbaImage } from '@stabledrag/core';
-import { DataType, buildVjp, findProjections, initialLoraWeights, insertLora, mergeLora, pinInputs, serializeModel } from '@stabledrag/onnx-autograd';
+import { DataType, buildVjp, findProjections, initialLoraWeights, insertLora, mergeLora, pinInputs } from '@stabledrag/onnx-autograd';
 import type { LoraAdapter, OnnxModel } from '@stabledrag/onnx-autograd';
 import { DdimScheduler } from './ddim-scheduler.js';
 import { encodeImageMean } from './encode-image.js';
@@ -10,6 +10,8 @@ import { encodePrompt } from './prompt.js';
 import { describeUnet } from './unet-io.js';
 import type { UnetIo } from './unet-io.js';
 import { prepareVaeEncoder } from './vae-io.js';
+import { sessionOpener } from './session-opener.js';
+import type { ExternalDataOptions } from './session-opener.js';
 
 /** DragDiffusion's LoRA settings unless overridden. */
 export interface LoraTrainingOptions extends CallOptions {
@@ -39,8 +41,8 @@ export interface LoraWeights {
 /** The UNet with adapters on every attention projection and the split VJP of ε̂ to A and B. */
 interface LoraGraphs {
   readonly adapters: LoraAdapter[];
-  readonly forward: Uint8Array;
-  readonly backward: Uint8Array;
+  readonly forward: OnnxModel;
+  readonly backward: OnnxModel;
   readonly forwardOutputs: readonly string[];
   readonly backwardInputs: readonly string[];
   readonly cotangent: string;
@@ -69,8 +71,8 @@ function buildLoraGraphs(unet: OnnxModel, io: UnetIo, rank: number, context: { d
   if (!cotangent) throw new StableDragError('MODEL_ERROR', 'The LoRA backward graph lacks the cotangent of the UNet output.');
   return {
     adapters,
-    forward: serializeModel(vjp.forward.model),
-    backward: serializeModel(vjp.backward.model),
+    forward: vjp.forward.model,
+    backward: vjp.backward.model,
     forwardOutputs: vjp.forward.outputs,
     backwardInputs: vjp.backward.inputs,
     cotangent,
@@ -180,7 +182,7 @@ function checkOptions(rank: number, steps: number, batch: number, io: UnetIo, fi
  * reproducible and is what the drag itself uses).
  */
 export async function trainLora(
-  parts: { readonly runtime: OrtRuntime; readonly files: DiffusionModelFiles; readonly sessionOptions?: OrtSessionOptions },
+  parts: { readonly runtime: OrtRuntime; readonly files: DiffusionModelFiles; readonly sessionOptions?: OrtSessionOptions; readonly externalData?: ExternalDataOptions },
   image: RgbaImage,
   options: LoraTrainingOptions = {},
 ): Promise<LoraWeights> {
@@ -190,21 +192,22 @@ export async function trainLora(
   const io = describeUnet(files.unet, config.files.unet);
   checkOptions(rank, steps, batch, io, config.files.unet);
   options.signal?.throwIfAborted();
-  const opts: OrtSessionOptions = { graphOptimizationLevel: 'all', ...parts.sessionOptions };
+  const opener = sessionOpener(runtime, { graphOptimizationLevel: 'all', ...parts.sessionOptions }, config.name, parts.externalData);
   const sessions: OrtSession[] = [];
-  const open = async (bytes: Uint8Array): Promise<OrtSession> => {
-    const s = await runtime.InferenceSession.create(bytes, opts);
+  const open = async (model: OnnxModel, what: string): Promise<OrtSession> => {
+    const s = await opener.open(model, what);
     sessions.push(s);
     return s;
   };
   try {
-    const context = await encodePrompt(runtime, await open(serializeModel(files.textEncoder)), files.textEncoder, config.files.textEncoder, files.tokens);
+    const context = await encodePrompt(runtime, await open(files.textEncoder, 'text encoder'), files.textEncoder, config.files.textEncoder, files.tokens);
     const vae = prepareVaeEncoder(files.vaeEncoder, config.files.vaeEncoder);
-    const { z0 } = await encodeImageMean(runtime, await open(serializeModel(vae.model)), vae.io, config, image);
+    const { z0 } = await encodeImageMean(runtime, await open(vae.model, 'VAE encoder'), vae.io, config, image);
     const side = config.resolution / config.vaeScaleFactor;
     const sampleShape = [batch, config.latentChannels, side, side];
     const graphs = buildLoraGraphs(files.unet, io, rank, context, sampleShape);
-    const ctx: StepContext = { runtime, io, graphs, forward: await open(graphs.forward), backward: await open(graphs.backward), sampleShape };
+    const ctx: StepContext = { runtime, io, graphs, forward: await open(graphs.forward, 'LoRA forward graph'), backward: await open(graphs.backward, 'LoRA backward graph'), sampleShape };
+    await opener.close();
     const rand = createRng(seed);
     const normal = createNormalRng(seed + 1);
     const packed = packAdapters(graphs.adapters, rand);
@@ -226,6 +229,7 @@ export async function trainLora(
     return { adapters: graphs.adapters, values, losses };
   } finally {
     await Promise.all(sessions.map((s) => s.release()));
+    await opener.close();
   }
 }
 

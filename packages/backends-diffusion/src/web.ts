@@ -2,6 +2,7 @@ import { StableDragError } from '@stabledrag/core';
 import { DiffusionBackend } from './diffusion-backend.js';
 import { readDiffusionModelFiles } from './model-files.js';
 import type { OrtRuntime, OrtSessionOptions } from './ort-runtime.js';
+import type { ExternalDataOptions } from './session-opener.js';
 import { applyLora, trainLora } from './train-lora.js';
 import type { LoraTrainingOptions, LoraWeights } from './train-lora.js';
 import type { RgbaImage } from '@stabledrag/core';
@@ -20,6 +21,8 @@ export interface LoadDiffusionBackendWebOptions {
   readonly fetch?: typeof fetch;
   /** Fine-tune LoRA adapters on this image first, or use adapters trained earlier (as the Node entry). */
   readonly lora?: ({ readonly image: RgbaImage } & LoraTrainingOptions) | { readonly weights: LoraWeights };
+  /** Graphs over `threshold` bytes of weights (default just under 2 GiB) are handed over with the `externalData` session option. */
+  readonly externalData?: ExternalDataOptions;
 }
 
 /** Loads a diffusion model folder over HTTP on onnxruntime-web and builds its drag graphs in the page. */
@@ -34,9 +37,10 @@ export async function loadDiffusionBackend(options: LoadDiffusionBackendWebOptio
   }, where, where.slice(where.lastIndexOf('/') + 1));
   const runtime = options.runtime ?? ((await import('onnxruntime-web')) as unknown as OrtRuntime);
   const sessionOptions: OrtSessionOptions = { executionProviders: options.executionProviders ?? ['wasm'], ...options.sessionOptions };
+  const external = options.externalData ? { externalData: options.externalData } : {};
   if (options.lora) {
-    const weights = 'weights' in options.lora ? options.lora.weights : await trainLora({ runtime, files, sessionOptions }, options.lora.image, options.lora);
+    const weights = 'weights' in options.lora ? options.lora.weights : await trainLora({ runtime, files, sessionOptions, ...external }, options.lora.image, options.lora);
     files = applyLora(files, weights);
   }
-  return DiffusionBackend.create({ runtime, files, sessionOptions });
+  return DiffusionBackend.create({ runtime, files, sessionOptions, ...external });
 }

@@ -65,6 +65,8 @@ export async function loadDiffusionModel(spec: string, dir: string, named: strin
     throw modelError(`Cannot load the diffusion backend (@stabledrag/backends-diffusion with onnxruntime-node): ${(error as Error).message}`, error);
   }
   const runtime = ort as unknown as Parameters<typeof diffusion.trainLora>[0]['runtime'];
+  // Graphs over protobuf's 2 GiB (SD 1.5's float32 UNet) go through temporary files whose pages the sessions share.
+  const externalData = { weights: diffusion.tempFileWeights() };
   const defaults = parseDiffusionDefaults(await readModelJson(dir));
   progress?.begin('load');
   let files = await asModelError(named, signal, () => diffusion.readDiffusionModelDir(dir));
@@ -76,7 +78,7 @@ export async function loadDiffusionModel(spec: string, dir: string, named: strin
     const { steps: _steps, ...training } = defaults.lora;
     progress?.begin('lora');
     lora = await asModelError(named, signal, () =>
-      diffusion.trainLora({ runtime, files }, image, {
+      diffusion.trainLora({ runtime, files, externalData }, image, {
         ...training,
         steps: loraSteps,
         ...(signal ? { signal } : {}),
@@ -89,7 +91,7 @@ export async function loadDiffusionModel(spec: string, dir: string, named: strin
   // The backend reads the strength from the config it is built from; LoRA training does not use it.
   if (options.inversionStrength !== undefined) files = { ...files, config: { ...files.config, inversionStrength: options.inversionStrength } };
   progress?.begin('load');
-  const backend = await asModelError(named, signal, () => diffusion.DiffusionBackend.create({ runtime, files }));
+  const backend = await asModelError(named, signal, () => diffusion.DiffusionBackend.create({ runtime, files, externalData }));
   progress?.end();
   const { config } = backend;
   const radii = backend.dragDefaults.imageRadii;
