@@ -93,6 +93,30 @@ def loss_fn(out: torch.Tensor, tgt: torch.Tensor, edge_weight: float = 0.0):
     return loss, l1
 
 
+def make_adam(G: torch.nn.Module, lr: float, mapping_lr_scale: float) -> torch.optim.Adam:
+    """Adam with the mapping network in its own group. With equalised learning rates a factor on
+    a group's lr is the same as changing that layer's lr_mul (Adam's step does not depend on the
+    gradient's scale), so the weights keep their format and export.py needs no change."""
+    mapping = list(G.mapping.parameters())
+    ids = {id(p) for p in mapping}
+    rest = [p for p in G.parameters() if id(p) not in ids]
+    groups = [dict(params=mapping, lr_scale=mapping_lr_scale), dict(params=rest, lr_scale=1.0)]
+    return torch.optim.Adam(groups, lr=lr, betas=(0.9, 0.99))
+
+
+def load_adam_state(opt: torch.optim.Adam, saved: dict, G: torch.nn.Module) -> None:
+    """Loads Adam moments parameter by parameter, so a checkpoint saved with one group (before
+    --mapping-lr-scale: the order of G.parameters()) resumes into the two groups of make_adam."""
+    one_group = len(saved["param_groups"]) == 1
+    params = list(G.parameters()) if one_group else [p for g in opt.param_groups for p in g["params"]]
+    order = [i for g in saved["param_groups"] for i in g["params"]]
+    if len(order) != len(params):
+        sys.exit("error: the checkpoint's optimiser has another number of parameters; use the same --config")
+    for p, i in zip(params, order):
+        if i in saved["state"]:
+            opt.state[p] = {k: (v.clone() if torch.is_tensor(v) else v) for k, v in saved["state"][i].items()}
+
+
 def lr_at(progress: float, base: float, warmup: float) -> float:
     if progress < warmup:
         return base * max(progress / warmup, 0.02)
@@ -108,6 +132,11 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--ema", type=float, default=0.999)
+    ap.add_argument(
+        "--mapping-lr-scale", type=float, default=1.0,
+        help="learning-rate factor of the mapping network's parameters (its lr_mul of 0.1 is the GAN "
+        "setting; 10 gives it the synthesis layers' effective rate, see tools/README.md)",
+    )
     ap.add_argument("--buffer", type=int, default=60000, help="replay buffer capacity (images)")
     ap.add_argument("--new-per-step", type=int, default=4, help="freshly rendered images per step")
     ap.add_argument("--ckpt-every", type=float, default=300.0, help="seconds")
@@ -139,7 +168,7 @@ def main() -> None:
     G_ema = copy.deepcopy(G).eval()
     for p in G_ema.parameters():
         p.requires_grad_(False)
-    opt = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(0.9, 0.99))
+    opt = make_adam(G, args.lr, args.mapping_lr_scale)
     step, elapsed = 0, 0.0
     log_path = os.path.join(args.out, "train_log.csv")
     ckpt_path = os.path.join(CKPT_DIR, "latest.pt")
@@ -149,7 +178,7 @@ def main() -> None:
             sys.exit(f"error: {ckpt_path} was trained with another network ({ck['config']}); use the same --config or another --out")
         G.load_state_dict(ck["G"])
         G_ema.load_state_dict(ck["G_ema"])
-        opt.load_state_dict(ck["opt"])
+        load_adam_state(opt, ck["opt"], G)
         step, elapsed = ck["step"], ck["elapsed"]
         rng.bit_generator.state = ck["np_rng"]
         torch.set_rng_state(ck["torch_rng"])
@@ -214,7 +243,7 @@ def main() -> None:
             break
         lr = lr_at(progress, args.lr, 0.01)
         for g in opt.param_groups:
-            g["lr"] = lr
+            g["lr"] = lr * g["lr_scale"]
         new_idx = add(args.new_per_step if n_buf >= 2048 else 8)
         avail = min(n_buf, cap)
         rest = rng.integers(0, avail, size=args.batch - len(new_idx))
