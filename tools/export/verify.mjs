@@ -11,7 +11,7 @@ const dir = process.env.MODEL_DIR ?? join(root, "packages/backends-gan/models", 
 const require = createRequire(join(root, "node_modules/.pnpm/onnxruntime-node@1.30.0/node_modules/onnxruntime-node/"));
 const ort = require("onnxruntime-node");
 const model = JSON.parse(readFileSync(join(dir, "model.json"), "utf8"));
-const fx = JSON.parse(readFileSync(join(root, "packages/backends-gan/src/__fixtures__", `${which}-golden.json`), "utf8"));
+const fx = JSON.parse(readFileSync(process.env.FIXTURE ?? join(root, "packages/backends-gan/src/__fixtures__", `${which}-golden.json`), "utf8"));
 
 const files = [model.files.synthesis, model.files.synthesis_fused].filter(Boolean);
 let worst = 0;

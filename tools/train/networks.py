@@ -44,16 +44,22 @@ class EqualLinear(nn.Module):
 class Mapping(nn.Module):
     """z -> w. No input normalisation: the length of z carries information (z = probit(theta))."""
 
-    def __init__(self, z_dim: int, w_dim: int, num_layers: int = 4, lr_mul: float = 0.1):
+    def __init__(self, z_dim: int, w_dim: int, num_layers: int = 4, lr_mul: float = 0.1, skip: bool = False):
         super().__init__()
         dims = [z_dim] + [w_dim] * num_layers
         self.layers = nn.ModuleList(EqualLinear(a, b, lr_mul=lr_mul) for a, b in zip(dims[:-1], dims[1:]))
+        # optional linear path z -> w (zero at the start): lets w carry parameters that the
+        # image depends on linearly (faces2's warp offsets) without passing four layers
+        self.skip = EqualLinear(z_dim, w_dim, lr_mul=lr_mul) if skip else None
+        if self.skip is not None:
+            with torch.no_grad():
+                self.skip.weight.zero_()
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         x = z
         for layer in self.layers:
             x = lrelu(layer(x))
-        return x
+        return x if self.skip is None else x + self.skip(z)
 
 
 class ModConv(nn.Module):
@@ -118,6 +124,39 @@ class ModConv(nn.Module):
         return F.leaky_relu(x, 0.2, inplace=True) if self.activate else x
 
 
+def warp_basis_2d(res: int, grid: int) -> torch.Tensor:
+    """[grid*grid, res*res]: cubic B-spline weights of a grid x grid control lattice spread evenly
+    over [-1, 1] (tools/dataset/faces2.py's displacement field) at the res x res pixel centres."""
+    u = (torch.arange(res, dtype=torch.float64) + 0.5) / res * 2 - 1
+    t = ((u[:, None] - torch.linspace(-1, 1, grid, dtype=torch.float64)[None]) * (grid - 1) / 2).abs()
+    b = torch.where(t < 1, 2 / 3 - t**2 + t**3 / 2, torch.where(t < 2, (2 - t).clamp(min=0) ** 3 / 6, 0 * t))  # [res, grid]
+    return (b.t()[:, None, :, None] * b.t()[None, :, None, :]).reshape(grid * grid, res * res).float()
+
+
+def _resample_rows(x: torch.Tensor, src: torch.Tensor) -> torch.Tensor:
+    """x [B, R, C, N] (R independent rows of N samples), src [B, R, N]: each row linearly
+    interpolated at positions src (clamped to the row, i.e. edge-replicated). One batched MatMul
+    with the tent weights relu(1 - |src - j|), so the exported graph is a few ops whatever the shift
+    (14 shifted copies per pass cost ~3x more in ONNX Runtime, mostly in their saved residuals)."""
+    n = x.shape[-1]
+    grid = torch.arange(n, dtype=x.dtype, device=x.device)
+    tent = F.relu(1 - (src.clamp(0, n - 1)[:, :, None, :] - grid[:, None]).abs())  # [B, R, N(src), N(out)]
+    return x @ tent
+
+
+def warp(x: torch.Tensor, disp: torch.Tensor, k: int = 0) -> torch.Tensor:
+    """x [B,C,H,W] sampled at (pixel + disp), disp [B,2,H,W] in pixels (dx, dy): separable linear
+    interpolation, first along x then along y (the y pass reads the x pass's rows, whose x offsets
+    differ from the output row's by a fraction of a pixel for a smooth field). `k` is unused (an
+    earlier form's shift limit, kept so that its checkpoints' configs still load)."""
+    B, C, H, W = x.shape
+    gx = torch.arange(W, dtype=x.dtype, device=x.device)
+    gy = torch.arange(H, dtype=x.dtype, device=x.device)[:, None]
+    h = _resample_rows(x.permute(0, 2, 1, 3), gx + disp[:, 0])  # [B, H, C, W]
+    out = _resample_rows(h.permute(0, 3, 2, 1), (gy + disp[:, 1]).transpose(1, 2))  # [B, W, C, H]
+    return out.permute(0, 2, 3, 1)
+
+
 def up2(x: torch.Tensor) -> torch.Tensor:
     return F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
 
@@ -145,12 +184,15 @@ class Generator(nn.Module):
         feature_res: int,
         mapping_layers: int = 4,
         mapping_lr_mul: float = 0.1,
+        mapping_skip: bool = False,
+        warp_grid: int = 0,
+        warp_k: int = 3,
     ):
         super().__init__()
         self.z_dim, self.w_dim, self.resolution = z_dim, w_dim, resolution
         self.channels = dict(channels)
         self.feature_res = feature_res
-        self.mapping = Mapping(z_dim, w_dim, mapping_layers, mapping_lr_mul)
+        self.mapping = Mapping(z_dim, w_dim, mapping_layers, mapping_lr_mul, mapping_skip)
         self.const = nn.Parameter(torch.randn(1, channels[4], 4, 4))
         res_list = [2**i for i in range(2, int(math.log2(resolution)) + 1)]
         self.res_list = res_list
@@ -161,6 +203,24 @@ class Generator(nn.Module):
         # ws layout as in StyleGAN2: a block's toRGB shares its row with the next block's conv0.
         self.num_ws = 2 * len(res_list)
         self.feature_block = res_list.index(feature_res)
+        # Explicit displacement field (faces2's image(x) = scene(x + D(x))): a linear head on W+
+        # row 0 gives the control offsets (in feature-block pixels), the B-spline basis spreads
+        # them over the feature block, whose output (features and RGB so far) is resampled there.
+        # The blocks above render detail on the moved features. Zero-initialised: identity warp.
+        self.warp_grid, self.warp_k = warp_grid, warp_k
+        if warp_grid:
+            self.geo = EqualLinear(w_dim, 2 * warp_grid * warp_grid)
+            with torch.no_grad():
+                self.geo.weight.zero_()
+            self.register_buffer("warp_basis", warp_basis_2d(feature_res, warp_grid), persistent=False)
+
+    def geometry(self, w: torch.Tensor) -> torch.Tensor:
+        """w [B, w_dim] -> control offsets [B, 2, grid*grid] in feature-block pixels (x, then y)."""
+        return self.geo(w).reshape(w.shape[0], 2, self.warp_grid * self.warp_grid)
+
+    def displacement(self, w: torch.Tensor) -> torch.Tensor:
+        r = self.feature_res
+        return (self.geometry(w) @ self.warp_basis).reshape(w.shape[0], 2, r, r)
 
     def synthesis(self, ws: torch.Tensor, fused: bool | str = False, return_features: bool = True):
         """ws [B, num_ws, w_dim] -> image [B,3,R,R] (about [-1,1]) and the feature-block output.
@@ -197,6 +257,9 @@ class Generator(nn.Module):
             y = blk.torgb(x, row(wi), mode(bi, True))
             img = y if img is None else up2(img) + y
             if bi == self.feature_block:
+                if self.warp_grid:
+                    disp = self.displacement(row(0))
+                    x, img = warp(x, disp, self.warp_k), warp(img, disp, self.warp_k)
                 feat = x
         return (img, feat) if return_features else img
 
@@ -236,8 +299,12 @@ FACES2_CONFIG = dict(
 )
 # the same network at 256 px (one more block), measured for the choice of resolution only
 FACES2_256_CONFIG = dict(FACES2_CONFIG, resolution=256, channels={**FACES2_CONFIG["channels"], 256: 8})
+# FACES2_CONFIG with the explicit displacement field of faces2's 6 x 6 control grid (see
+# Generator.__init__): the network need not learn to move content by the warp through its styles
+FACES2W_CONFIG = dict(FACES2_CONFIG, warp_grid=6, warp_k=3, mapping_skip=True)
 # the faces2 network for tools/dataset/faces2g4.py (4 x 4 warp grid, P = 91): only z_dim differs
 FACES2G4_CONFIG = dict(FACES2_CONFIG, z_dim=91)
 CONFIGS = dict(
-    default=DEFAULT_CONFIG, tiny=TINY_CONFIG, faces2=FACES2_CONFIG, faces2_256=FACES2_256_CONFIG, faces2g4=FACES2G4_CONFIG
+    default=DEFAULT_CONFIG, tiny=TINY_CONFIG, faces2=FACES2_CONFIG, faces2_256=FACES2_256_CONFIG, faces2g4=FACES2G4_CONFIG,
+    faces2w=FACES2W_CONFIG,
 )

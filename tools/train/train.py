@@ -97,7 +97,8 @@ def make_adam(G: torch.nn.Module, lr: float, mapping_lr_scale: float) -> torch.o
     """Adam with the mapping network in its own group. With equalised learning rates a factor on
     a group's lr is the same as changing that layer's lr_mul (Adam's step does not depend on the
     gradient's scale), so the weights keep their format and export.py needs no change."""
-    mapping = list(G.mapping.parameters())
+    # the displacement head learns with the mapping: both only turn z into geometry
+    mapping = list(G.mapping.parameters()) + (list(G.geo.parameters()) if getattr(G, "warp_grid", 0) else [])
     ids = {id(p) for p in mapping}
     rest = [p for p in G.parameters() if id(p) not in ids]
     groups = [dict(params=mapping, lr_scale=mapping_lr_scale), dict(params=rest, lr_scale=1.0)]
@@ -149,6 +150,15 @@ def main() -> None:
     ap.add_argument("--out", default=CACHE, help="folder for checkpoints/, samples/ and train_log.csv")
     ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: only the time budget)")
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument(
+        "--init-from", default=None,
+        help="start (not resume) from another run's checkpoint: its weights and EMA, layers this --config adds "
+        "keep their initialisation; fresh optimiser, step 0 (e.g. faces2 -> faces2w)",
+    )
+    ap.add_argument(
+        "--geo-weight", type=float, default=1.0,
+        help="weight of the L1 between the network's displacement-field offsets and the renderer's (networks with warp_grid)",
+    )
     ap.add_argument("--log-every", type=int, default=20)
     args = ap.parse_args()
 
@@ -184,6 +194,13 @@ def main() -> None:
         torch.set_rng_state(ck["torch_rng"])
         print(f"resumed at step {step}, {elapsed / 3600:.2f} h", flush=True)
     else:
+        if args.init_from:
+            ck = torch.load(args.init_from)
+            for net, key in ((G, "G"), (G_ema, "G_ema")):
+                missing, unexpected = net.load_state_dict(ck[key], strict=False)
+                if unexpected or any(not k.startswith(("geo.", "mapping.skip.")) for k in missing):
+                    sys.exit(f"error: {args.init_from} does not fit --config {args.config} (missing {missing}, unexpected {unexpected})")
+            print(f"initialised from {args.init_from} (step {ck['step']}); new layers: {missing}", flush=True)
         with open(log_path, "w", newline="") as f:
             csv.writer(f).writerow(["step", "elapsed_s", "images_seen", "lr", "loss", "l1", "eval_l1_ema"])
 
@@ -217,6 +234,7 @@ def main() -> None:
     t_ckpt = t_sample = time.time()
     log_rows = []
     eval_l1 = float("nan")
+    geo_l1 = torch.tensor(float("nan"))
 
     def save_ckpt() -> None:
         tmp = ckpt_path + ".tmp"
@@ -250,8 +268,15 @@ def main() -> None:
         idx = np.concatenate([new_idx, rest])
         z = torch.from_numpy(buf_z[idx])
         tgt = to_float(buf_x[idx])
-        out = G(z)
+        w = G.mapping(z)
+        out = G.synthesis(w[:, None, :].expand(-1, G.num_ws, -1), return_features=False)
         loss, l1 = loss_fn(out, tgt, args.edge_weight)
+        if G.warp_grid:
+            # the renderer's control offsets in feature-block pixels: a direct target for the head
+            th = torch.erf(z / math.sqrt(2.0))
+            ctrl = torch.stack([th[:, data.WARP_X], th[:, data.WARP_Y]], 1) * (data.WARP_AMP * G.feature_res / 2)
+            geo_l1 = (G.geometry(w) - ctrl).abs().mean()
+            loss = loss + args.geo_weight * geo_l1
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -265,7 +290,7 @@ def main() -> None:
                 eval_l1 = (G_ema(torch.from_numpy(z_eval)) - x_eval).abs().mean().item()
         if step % args.log_every == 0:
             log_rows.append([step, round(el, 1), step * args.batch, f"{lr:.6f}", f"{loss.item():.5f}", f"{l1.item():.5f}", f"{eval_l1:.5f}"])
-            print(f"step {step} {el / 60:.1f} min lr {lr:.5f} loss {loss.item():.4f} l1 {l1.item():.4f} eval {eval_l1:.4f} buf {n_buf}", flush=True)
+            print(f"step {step} {el / 60:.1f} min lr {lr:.5f} loss {loss.item():.4f} l1 {l1.item():.4f} eval {eval_l1:.4f} geo {geo_l1.item():.3f} px buf {n_buf}", flush=True)
         if time.time() - t_ckpt > args.ckpt_every:
             with open(log_path, "a", newline="") as f:
                 csv.writer(f).writerows(log_rows)

@@ -1,5 +1,5 @@
 import { StableDragError } from '@stabledrag/core';
-import { buildVjp, exposeOutputs, loadModel, serializeModel } from '@stabledrag/onnx-autograd';
+import { buildVjp, exposeOutputs, loadModel, pruneModel, serializeModel } from '@stabledrag/onnx-autograd';
 import type { GradientGraphs } from './gradient-graphs.js';
 import type { ModelConfig } from './model-config.js';
 
@@ -46,12 +46,14 @@ export function buildGradientGraphs(synthesisBytes: Uint8Array, config: ModelCon
   const cotangent = vjp.backward.cotangents[features];
   const gradient = vjp.backward.gradients[ws];
   if (!cotangent || !gradient) throw new StableDragError('MODEL_ERROR', 'The backward graph lacks the cotangent or gradient it was asked for.');
+  const featureOutputs = vjp.forward.outputs.filter((o) => o !== image);
   return {
     synthesis: missing.length > 0 ? serializeModel(model) : synthesisBytes,
     gradients: {
       forward: serializeModel(vjp.forward.model),
       backward: serializeModel(vjp.backward.model),
       forwardOutputs: vjp.forward.outputs,
+      featureForward: { graph: serializeModel(pruneModel(vjp.forward.model, featureOutputs)), outputs: featureOutputs },
       backwardInputs: vjp.backward.inputs,
       cotangent,
       gradient,

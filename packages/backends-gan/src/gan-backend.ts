@@ -37,6 +37,8 @@ interface Sessions {
   mapping: OrtSession;
   synthesis: OrtSession;
   forward: OrtSession;
+  /** The split forward without the image (see GradientGraphs.featureForward). */
+  featureForward: OrtSession | undefined;
   backward: OrtSession;
 }
 
@@ -114,6 +116,7 @@ export class GanBackend implements DragBackend {
       mapping: await create(parts.mappingModel, 'mapping network'),
       synthesis: await create(parts.synthesisModel, 'synthesis network'),
       forward: await create(parts.gradients.forward, 'split forward graph'),
+      featureForward: parts.gradients.featureForward ? await create(parts.gradients.featureForward.graph, 'split forward graph without the image') : undefined,
       backward: await create(parts.gradients.backward, 'backward graph'),
     };
     for (const name of [config.tensors.features, config.tensors.image]) {
@@ -270,8 +273,9 @@ export class GanBackend implements DragBackend {
     const { tensors, resolution, imageRange } = this.config;
     const wsT = this.wsTensor(latent);
     const withVjp = options.withVjp ?? true;
-    const session = withVjp ? this.sessions.forward : this.sessions.synthesis;
-    const fetches = withVjp ? this.gradients.forwardOutputs : [tensors.features, ...(options.withImage ? [tensors.image] : [])];
+    const lean = withVjp && !options.withImage ? this.gradients.featureForward : undefined;
+    const session = lean ? this.sessions.featureForward! : withVjp ? this.sessions.forward : this.sessions.synthesis;
+    const fetches = lean ? lean.outputs : withVjp ? this.gradients.forwardOutputs : [tensors.features, ...(options.withImage ? [tensors.image] : [])];
     const out = await session.run({ [tensors.ws]: wsT }, fetches);
     const info = this.info;
     const features = {
@@ -329,6 +333,6 @@ export class GanBackend implements DragBackend {
     if (this.disposed) return;
     this.disposed = true;
     const image = this.imageVjp ? await this.imageVjp.catch(() => undefined) : undefined;
-    await Promise.all([...Object.values(this.sessions), ...(image ? [image.forward, image.backward] : [])].map((s) => s.release()));
+    await Promise.all([...Object.values(this.sessions).filter((s): s is OrtSession => s !== undefined), ...(image ? [image.forward, image.backward] : [])].map((s) => s.release()));
   }
 }

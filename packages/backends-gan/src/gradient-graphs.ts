@@ -8,6 +8,13 @@ export interface GradientGraphs {
   readonly backward: Uint8Array;
   /** Outputs to fetch from `forward` (features, image, residuals). */
   readonly forwardOutputs: readonly string[];
+  /**
+   * `forward` without the image: the blocks above the feature block pruned away. ONNX Runtime
+   * runs every node of a session whatever is fetched, so a drag step that needs no picture runs
+   * this one (a third of the full forward on the embedded models). Outputs: `forwardOutputs`
+   * minus the image.
+   */
+  readonly featureForward?: { readonly graph: Uint8Array; readonly outputs: readonly string[] };
   /** Inputs of `backward`: `ws`, the cotangent, and forward outputs of the same names. */
   readonly backwardInputs: readonly string[];
   /** Name of the cotangent input (dL/dfeatures). */

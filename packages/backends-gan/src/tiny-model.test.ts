@@ -39,6 +39,19 @@ describe('GanBackend on the tiny model', () => {
     await Promise.all([a.dispose(), b.dispose()]);
   });
 
+  it('a pass without the image (the pruned split forward) gives the same features and gradients as one with it', async () => {
+    const backend = await loadGanBackend({ modelDir: tinyModelDir });
+    const latent = await backend.createLatent({ type: 'seed', seed: 7 });
+    const lean = await backend.forward(latent);
+    const full = await backend.forward(latent, { withImage: true });
+    expect(lean.image).toBeUndefined();
+    expect(full.image?.width).toBe(32);
+    expect(Array.from(lean.features.data)).toEqual(Array.from(full.features.data));
+    const u = Float32Array.from(lean.features.data, (_, i) => Math.cos(0.3 * i));
+    expect(Array.from(await lean.vjp(u))).toEqual(Array.from(await full.vjp(u)));
+    await backend.dispose();
+  });
+
   it('makes W+ from a seed with truncation towards w_avg, all rows equal', async () => {
     const backend = await loadGanBackend({ modelDir: tinyModelDir });
     const l0 = await backend.createLatent({ type: 'seed', seed: 3, truncation: 0 });
