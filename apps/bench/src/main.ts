@@ -18,6 +18,12 @@ import { evaluate, prepareTask, runDrag, type PreparedTask, type RunRecord } fro
 import { DragSession, type DragBackend, type Point, type RgbaImage } from '@stabledrag/core';
 import type { SpeedRequest, SpeedResult } from './speed.js';
 import { loadTasks, pairLength, type BenchTask } from './tasks.js';
+import { defaultTaskSets, modelRenderer } from './task-sets.js';
+import { loadExactAnswers, type ExactAnswer } from './exact/load-exact-answers.js';
+import { measureExactLocatorError } from './exact/exact-locator-error.js';
+import { renderExactSection } from './exact/render-exact-section.js';
+import { rendererOracle } from './exact/renderer-oracle.js';
+import { summariseExact } from './exact/summarise-exact.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const benchDir = resolve(here, '..');
@@ -27,7 +33,10 @@ interface Options {
   quick: boolean;
   backend: Runtime;
   model?: string;
-  tasksDir: string;
+  /** --tasks; without it the set made for the model's renderer (task-sets.ts). */
+  tasksDir?: string;
+  /** --long-tasks: a committed long-drag set for the stability section. */
+  longTasksDir?: string;
   budgets: number[];
   sweepBudget: number;
   sweepEvery: number;
@@ -55,7 +64,8 @@ function parseArgs(argv: readonly string[]): Options {
     quick,
     backend,
     ...(val('--model') ? { model: resolve(val('--model')!) } : {}),
-    tasksDir: resolve(val('--tasks') ?? join(benchDir, 'tasks')),
+    ...(val('--tasks') ? { tasksDir: resolve(val('--tasks')!) } : {}),
+    ...(val('--long-tasks') ? { longTasksDir: resolve(val('--long-tasks')!) } : {}),
     budgets: (val('--budgets') ?? '40,60,80').split(',').map(Number),
     sweepBudget: Number(val('--sweep-budget') ?? 60),
     sweepEvery: Number(val('--sweep-every') ?? (quick ? 4 : 1)),
@@ -142,7 +152,14 @@ async function main(): Promise<void> {
   rmSync(join(opts.out, 'examples.png'), { force: true });
   log(`backend ${opts.backend}, out ${opts.out}, report ${opts.report}`);
 
-  const allTasks = opts.backend === 'reference' ? referenceTasks(opts.quick ? 3 : 6) : await loadTasks(opts.tasksDir);
+  // The task sets made for the model's renderer (faces.py or faces2.py); an explicit --tasks wins.
+  const renderer = opts.backend === 'reference' ? null : modelRenderer(opts.model ?? (await import('@stabledrag/backends-gan/node')).defaultModelDir);
+  const sets = defaultTaskSets(benchDir, renderer);
+  const tasksDir = opts.tasksDir ?? sets.tasks;
+  const longDir = opts.longTasksDir ?? (opts.tasksDir ? null : sets.long);
+  log(`model renderer ${renderer ?? 'unknown'}: tasks ${relative(benchDir, tasksDir)}, long drags ${longDir ? relative(benchDir, longDir) : 'derived from the tasks'}`);
+  const allTasks = opts.backend === 'reference' ? referenceTasks(opts.quick ? 3 : 6) : await loadTasks(tasksDir);
+  const answers: Map<string, ExactAnswer> = opts.backend === 'reference' ? new Map() : loadExactAnswers(tasksDir);
   const tasks = opts.quick && opts.backend !== 'reference' ? pickEvery(allTasks, Math.max(1, Math.floor(allTasks.length / 6))).slice(0, 6) : allTasks;
   log(`${tasks.length} tasks (${pickEvery(tasks, opts.sweepEvery).length} for the sweeps)`);
 
@@ -150,7 +167,9 @@ async function main(): Promise<void> {
   const { backend } = loaded;
   const factory = await loadMethodFactory({ allowStandIn: opts.backend === 'reference' });
   const prepared: PreparedTask[] = [];
-  for (const t of tasks) prepared.push(await prepareTask(backend, t));
+  for (const t of tasks) prepared.push(await prepareTask(backend, t, answers.get(t.id)));
+  const withExact = prepared.filter((p) => p.exact);
+  if (withExact.length) log(`exact answers for ${withExact.length} tasks`);
 
   log('NCC self-error on known shifts');
   const nccError = measureNccError(prepared.map((p) => ({ image: p.originalFloat, handles: p.task.pairs.map((x) => x.handle) })));
@@ -215,8 +234,10 @@ async function main(): Promise<void> {
   await runAll(TABLE2.filter((m) => !table1Specs.includes(m)), table2Set.slice(0, table2Done), [0, ...opts.budgets], table2Until, 'table2');
   // Stability: long drags (20–60 px) derived from the tasks, to the long budget, with the paper's
   // unbounded score beside ours (issue #12).
+  // A committed long set (faces2) gets as many tasks as Tables 1–2 ran, spread over it.
+  const longTasks = longDir ? spread(await loadTasks(longDir), table2Done) : longDragTasks(table2Set.slice(0, table2Done).map((p) => p.task), backend.info.imageWidth);
   const longSet: PreparedTask[] = [];
-  for (const t of longDragTasks(table2Set.slice(0, table2Done).map((p) => p.task), backend.info.imageWidth)) longSet.push(await prepareTask(backend, t));
+  for (const t of longTasks) longSet.push(await prepareTask(backend, t));
   log(`stability: ${longSet.length} long drags`);
   const stabilityRecordsStart = records.length;
   await runAll([...table1Specs, UNBOUNDED], longSet, [60, opts.longBudget], dragDeadline, 'long');
@@ -259,7 +280,7 @@ async function main(): Promise<void> {
       try {
         speed.push(
           await speedChild(
-            { runtime, ...(opts.model ? { modelDir: opts.model } : {}), tasksDir: opts.tasksDir, taskIds: speedTaskIds, steps: opts.speedSteps, methods: ['draggan', 'stabledrag'] },
+            { runtime, ...(opts.model ? { modelDir: opts.model } : {}), tasksDir, taskIds: speedTaskIds, steps: opts.speedSteps, methods: ['draggan', 'stabledrag'] },
             Math.max(60_000, deadline + 60_000 - performance.now()),
           ),
         );
@@ -297,11 +318,11 @@ async function main(): Promise<void> {
   const draganOnSweep = opts.budgets.includes(opts.sweepBudget) ? S('draggan', opts.sweepBudget, sweepTaskIds) : null;
   writeFileSync(join(opts.out, 'summary.json'), JSON.stringify({ ...summaries, fullOnSweep, draganOnSweep, labels: Object.fromEntries(labels) }, null, 1));
 
-  // The renderer's exact edit of each task (task-meta.json, from scripts/select-tasks.ts), scored by
-  // the same NCC: the floor of the Mean Distance measure on edits that really happened.
-  let oracle: Summary | null = null;
+  // The renderer's exact edit of each task (a faces2 set's exact answers, else task-meta.json from
+  // scripts/select-tasks.ts), scored by the same NCC: the floor of MD on edits that really happened.
+  let oracle: Summary | null = rendererOracle(prepared.filter((p) => table2Ids.has(p.task.id)));
   const metaFile = join(benchDir, 'task-meta.json');
-  if (opts.backend !== 'reference' && existsSync(metaFile)) {
+  if (!oracle && opts.backend !== 'reference' && existsSync(metaFile)) {
     const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as Record<string, { lengths: number[]; oracle: { md: number[]; ssim: number; mae1: number } }>;
     const ids = new Set(records.filter((r) => r.method === 'draggan').map((r) => r.task));
     const rows = [...ids].map((id) => meta[id]).filter((m): m is NonNullable<typeof m> => m !== undefined);
@@ -351,12 +372,14 @@ async function main(): Promise<void> {
   const taskRecords = records;
   // Tasks at odd positions of the sorted set were never used to choose the defaults (scripts/stability-sweep.ts tunes on the even ones).
   const heldOut = new Set(tasks.filter((_, i) => i % 2 === 1).map((t) => t.id));
+  // A committed long set is its own list: its odd positions are the held-out half.
+  const heldOutLong = new Set(longTasks.filter((_, i) => i % 2 === 1).map((t) => t.id));
   const stability = renderStability(
     [
       { title: 'The task set', records: taskRecords.filter((r) => r.method === 'draggan' || r.method === 'stabledrag') },
       { title: 'The task set, held-out half (not used to choose the defaults)', records: taskRecords.filter((r) => heldOut.has(r.task) && (r.method === 'draggan' || r.method === 'stabledrag')) },
       { title: 'Long drags (20–60 px)', records: longRecords },
-      { title: 'Long drags, held-out half', records: longRecords.filter((r) => heldOut.has(r.task.slice('long-'.length))) },
+      { title: 'Long drags, held-out half', records: longRecords.filter((r) => (longDir ? heldOutLong.has(r.task) : heldOut.has(r.task.slice('long-'.length)))) },
     ],
     [...table1Specs, UNBOUNDED].map((m) => ({ id: m.id, label: m.label })),
     [60, opts.longBudget],
@@ -365,7 +388,19 @@ async function main(): Promise<void> {
       'The defaults were chosen on the even-position tasks (and their long variants) by `apps/bench/scripts/stability-sweep.ts`; the held-out rows are the odd ones.',
   );
 
+  // Exact answers (faces2 sets): both locators' own error on the answered images, then the section.
+  const exactTasks = prepared.filter((p) => p.exact && table2Ids.has(p.task.id));
+  const locator = measureExactLocatorError(exactTasks.map((p) => ({ pairs: p.task.pairs, original: p.originalFloat, exact: p.exact! })));
+  const exactSection = exactTasks.length
+    ? renderExactSection({ records, methods: TABLE2.map((m) => ({ id: m.id, label: m.label })), budgets: opts.budgets, midBudget, locator })
+    : [];
+  if (exactTasks.length) {
+    const exactSummaries = [0, ...opts.budgets].flatMap((b) => TABLE2.map((m) => summariseExact(records, m.id, b)).filter((x) => x !== null));
+    writeFileSync(join(opts.out, 'exact-summary.json'), JSON.stringify({ locator, summaries: exactSummaries }, null, 1));
+  }
+
   const report = renderReport({
+    exact: exactSection,
     stability,
     header: {
       date: new Date().toISOString().replace('T', ' ').slice(0, 16) + ' UTC',

@@ -14,7 +14,8 @@ export interface ErrorStats {
   readonly gross: number;
 }
 
-function stats(family: string, description: string, errors: number[]): ErrorStats {
+/** Error statistics of one family of known-answer cases. */
+export function stats(family: string, description: string, errors: number[]): ErrorStats {
   const sorted = [...errors].sort((a, b) => a - b);
   const n = sorted.length;
   return {

@@ -5,6 +5,8 @@ import type { ErrorStats } from './ncc-error.js';
 import type { SpeedResult } from './speed.js';
 
 export interface ReportInput {
+  /** Markdown lines of the exact-answers section (exact/render-exact-section.ts), after Table 2; empty without exact answers. */
+  readonly exact: readonly string[];
   /** Markdown lines of the stability section (stability-report.ts), placed after Table 2. */
   readonly stability: readonly string[];
   readonly header: {
@@ -183,6 +185,7 @@ export function renderReport(r: ReportInput): string {
     for (const c of r.ablations) L.push(`| ${c.b} | ${c.pairs} | ${f(c.meanDiff)} | [${f(c.ci[0])}, ${f(c.ci[1])}] | ${c.aBetter} | ${c.bBetter} | ${c.ties} |`);
   }
   L.push('');
+  if (r.exact.length) L.push(...r.exact);
   L.push(...r.stability);
   const sweeps = stabilitySweeps(r.repoRoot);
   if (sweeps.length) {

@@ -5,6 +5,9 @@ import type { BuiltMethod, MethodSpec } from './methods.js';
 import { locatePatch } from './metrics/ncc.js';
 import { oneMinusMae, ssim } from './metrics/fidelity.js';
 import { RecordingBackend } from './recording-backend.js';
+import type { ExactAnswer } from './exact/load-exact-answers.js';
+import { hasZ, modelExactImages } from './exact/model-exact-images.js';
+import { scoreExact, type ExactScore, type PreparedExact } from './exact/score-exact.js';
 import { DESTROYED_FIDELITY, outsideFidelity } from './stability.js';
 import { pairLength, type BenchTask } from './tasks.js';
 
@@ -14,16 +17,20 @@ export interface PreparedTask {
   readonly latent: DragLatent;
   readonly original: RgbaImage;
   readonly originalFloat: FloatImage;
+  /** The renderer's exact answer and the model's images of it (faces2 task sets). */
+  readonly exact?: PreparedExact;
 }
 
-export async function prepareTask(backend: DragBackend, task: BenchTask): Promise<PreparedTask> {
+/** `answer`: the task's exact answer; used when the backend can map a z (GanBackend), else ignored. */
+export async function prepareTask(backend: DragBackend, task: BenchTask, answer?: ExactAnswer): Promise<PreparedTask> {
   const latent = await backend.createLatent({
     type: 'seed',
     seed: task.seed,
     ...(task.truncation !== undefined ? { truncation: task.truncation } : {}),
   });
   const original = await backend.render(latent);
-  return { task, latent, original, originalFloat: toFloat(original) };
+  const exact = answer && hasZ(backend) ? { answer, model: await modelExactImages(backend, answer) } : undefined;
+  return { task, latent, original, originalFloat: toFloat(original), ...(exact ? { exact } : {}) };
 }
 
 export interface PairScore {
@@ -49,6 +56,8 @@ export interface Evaluation {
   readonly mae1Outside: number;
   /** mae1Outside below DESTROYED_FIDELITY: the edit left the generator's range. */
   readonly destroyed: boolean;
+  /** Against the exact answer, when the task has one. */
+  readonly exact?: ExactScore;
 }
 
 /** Scores an edited image against the task's original. */
@@ -67,7 +76,10 @@ export function evaluate(prepared: PreparedTask, edited: FloatImage): Evaluation
   const s = ssim(originalFloat, edited, task.mask);
   const m = oneMinusMae(originalFloat, edited, task.mask);
   const outside = outsideFidelity(originalFloat, edited, task.pairs);
-  return { pairs, ssim: s.all, ssimFixed: s.fixed, mae1: m.all, mae1Fixed: m.fixed, mae1Outside: outside, destroyed: outside < DESTROYED_FIDELITY };
+  return {
+    pairs, ssim: s.all, ssimFixed: s.fixed, mae1: m.all, mae1Fixed: m.fixed, mae1Outside: outside, destroyed: outside < DESTROYED_FIDELITY,
+    ...(prepared.exact ? { exact: scoreExact(task.pairs, prepared.exact, edited) } : {}),
+  };
 }
 
 export interface TimingSums {

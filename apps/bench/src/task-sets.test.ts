@@ -1,0 +1,72 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { erf } from './exact/erfinv.js';
+import { loadExactAnswers } from './exact/load-exact-answers.js';
+import { defaultTaskSets, modelRenderer } from './task-sets.js';
+import { loadTasks, pairLength } from './tasks.js';
+
+const benchDir = join(import.meta.dirname, '..');
+
+describe('task sets by renderer', () => {
+  it("reads the renderer from model.json's z_distribution and picks its sets", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-model-'));
+    try {
+      writeFileSync(join(dir, 'model.json'), JSON.stringify({ z_distribution: 'z ~ N(0, I) (theta = erf(z / sqrt(2)), see tools/dataset/faces2.py PARAM_NAMES)' }));
+      expect(modelRenderer(dir)).toBe('faces2');
+      expect(defaultTaskSets(benchDir, 'faces2').tasks).toMatch(/tasks-faces2$/);
+      writeFileSync(join(dir, 'model.json'), JSON.stringify({ z_distribution: 'z ~ N(0, I)' }));
+      expect(modelRenderer(dir)).toBeNull();
+      expect(defaultTaskSets(benchDir, null)).toEqual({ tasks: join(benchDir, 'tasks'), long: null });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the embedded default model still gets the faces.py set', () => {
+    expect(modelRenderer(join(benchDir, '..', '..', 'packages', 'backends-gan', 'models', 'default'))).toBe('faces');
+  });
+});
+
+describe('the faces2 task sets', () => {
+  it('short set: ~60 tasks, each with an exact answer that lands on its targets inside the training range', async () => {
+    const dir = join(benchDir, 'tasks-faces2');
+    const tasks = await loadTasks(dir);
+    const answers = loadExactAnswers(dir);
+    expect(tasks.length).toBeGreaterThanOrEqual(50);
+    expect(tasks.filter((t) => t.mask).length).toBeGreaterThanOrEqual(8);
+    expect(tasks.filter((t) => t.pairs.length === 2).length).toBeGreaterThanOrEqual(8);
+    for (const t of tasks) {
+      const a = answers.get(t.id)!;
+      expect(a.seed).toBe(t.seed);
+      expect(a.theta.length).toBe(131);
+      expect(Math.max(...a.theta.map(Math.abs))).toBeLessThanOrEqual(1);
+      t.pairs.forEach((p, i) => {
+        expect(pairLength(p)).toBeGreaterThanOrEqual(2.5);
+        expect(pairLength(p)).toBeLessThanOrEqual(16.5);
+        expect(Math.hypot(a.landed[i]!.x - p.target.x, a.landed[i]!.y - p.target.y)).toBeLessThanOrEqual(0.25);
+      });
+      expect(a.rendererEdit.width).toBe(128);
+    }
+  });
+
+  it("short set: θ0 is the backend's seed z through erf (seed-z.ts's draw)", async () => {
+    const { createNormalRng } = await import('@stabledrag/core');
+    const answers = loadExactAnswers(join(benchDir, 'tasks-faces2'));
+    const a = answers.values().next().value!;
+    const rng = createNormalRng(a.seed);
+    for (let i = 0; i < 131; i++) expect(a.theta0[i]!).toBeCloseTo(erf(rng() / Math.SQRT2), 6);
+  });
+
+  it('long set: ~60 one-pair drags of 20–60 px inside the image', async () => {
+    const tasks = await loadTasks(join(benchDir, 'tasks-faces2-long'));
+    expect(tasks.length).toBeGreaterThanOrEqual(50);
+    for (const t of tasks) {
+      expect(t.pairs.length).toBe(1);
+      expect(pairLength(t.pairs[0]!)).toBeGreaterThanOrEqual(19.5);
+      expect(pairLength(t.pairs[0]!)).toBeLessThanOrEqual(60.5);
+      for (const q of [t.pairs[0]!.handle, t.pairs[0]!.target]) for (const v of [q.x, q.y]) expect(v >= 0 && v <= 127).toBe(true);
+    }
+  });
+});
