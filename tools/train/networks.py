@@ -187,6 +187,7 @@ class Generator(nn.Module):
         mapping_skip: bool = False,
         warp_grid: int = 0,
         warp_k: int = 3,
+        pos_bias: bool = False,
     ):
         super().__init__()
         self.z_dim, self.w_dim, self.resolution = z_dim, w_dim, resolution
@@ -207,6 +208,10 @@ class Generator(nn.Module):
         # row 0 gives the control offsets (in feature-block pixels), the B-spline basis spreads
         # them over the feature block, whose output (features and RGB so far) is resampled there.
         # The blocks above render detail on the moved features. Zero-initialised: identity warp.
+        # Learned positional maps added to each upsampled block input (zero at the start): a
+        # modulated conv can then place an edge where a style-weighted sum of them crosses zero,
+        # which the constant 4 x 4 input alone makes slow to learn at 32-128 px.
+        self.pos = nn.ParameterList(nn.Parameter(torch.zeros(1, channels[r // 2], r, r)) for r in res_list[1:]) if pos_bias else None
         self.warp_grid, self.warp_k = warp_grid, warp_k
         if warp_grid:
             self.geo = EqualLinear(w_dim, 2 * warp_grid * warp_grid)
@@ -222,7 +227,7 @@ class Generator(nn.Module):
         r = self.feature_res
         return (self.geometry(w) @ self.warp_basis).reshape(w.shape[0], 2, r, r)
 
-    def synthesis(self, ws: torch.Tensor, fused: bool | str = False, return_features: bool = True):
+    def synthesis(self, ws: torch.Tensor, fused: bool | str = False, return_features: bool = True, ctrl: torch.Tensor | None = None):
         """ws [B, num_ws, w_dim] -> image [B,3,R,R] (about [-1,1]) and the feature-block output.
 
         fused: False = every layer modulates its activations; True = every layer modulates its
@@ -231,6 +236,8 @@ class Generator(nn.Module):
         is the export for the browser, where a per-channel Mul over a 128x128 map costs more than
         the convolution after it, while the feature path keeps constant Conv weights so its
         backward graph needs no weight gradients.
+        ctrl: control offsets [B, 2, grid*grid] to warp with instead of the head's (training with
+        the renderer's own offsets, see train.py --teacher-warp).
         """
         B = ws.shape[0]
 
@@ -250,6 +257,8 @@ class Generator(nn.Module):
         for bi, blk in enumerate(self.blocks):
             if not blk.first:
                 x = up2(x)
+                if self.pos is not None:
+                    x = x + self.pos[bi - 1]
                 x = blk.conv0(x, row(wi), mode(bi, False))
                 wi += 1
             x = blk.conv1(x, row(wi), mode(bi, False))
@@ -258,7 +267,10 @@ class Generator(nn.Module):
             img = y if img is None else up2(img) + y
             if bi == self.feature_block:
                 if self.warp_grid:
-                    disp = self.displacement(row(0))
+                    if ctrl is None:
+                        disp = self.displacement(row(0))
+                    else:
+                        disp = (ctrl @ self.warp_basis).reshape(B, 2, self.feature_res, self.feature_res)
                     x, img = warp(x, disp, self.warp_k), warp(img, disp, self.warp_k)
                 feat = x
         return (img, feat) if return_features else img
@@ -302,9 +314,12 @@ FACES2_256_CONFIG = dict(FACES2_CONFIG, resolution=256, channels={**FACES2_CONFI
 # FACES2_CONFIG with the explicit displacement field of faces2's 6 x 6 control grid (see
 # Generator.__init__): the network need not learn to move content by the warp through its styles
 FACES2W_CONFIG = dict(FACES2_CONFIG, warp_grid=6, warp_k=3, mapping_skip=True)
+# FACES2W_CONFIG with learned positional maps at every block input (Generator.__init__)
+FACES2WP_CONFIG = dict(FACES2W_CONFIG, pos_bias=True)
 # the faces2 network for tools/dataset/faces2g4.py (4 x 4 warp grid, P = 91): only z_dim differs
 FACES2G4_CONFIG = dict(FACES2_CONFIG, z_dim=91)
 CONFIGS = dict(
     default=DEFAULT_CONFIG, tiny=TINY_CONFIG, faces2=FACES2_CONFIG, faces2_256=FACES2_256_CONFIG, faces2g4=FACES2G4_CONFIG,
     faces2w=FACES2W_CONFIG,
+    faces2wp=FACES2WP_CONFIG,
 )

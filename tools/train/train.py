@@ -71,7 +71,7 @@ def save_png(arr: np.ndarray, path: str) -> None:
     Image.fromarray(arr).save(path)
 
 
-def loss_fn(out: torch.Tensor, tgt: torch.Tensor, edge_weight: float = 0.0):
+def loss_fn(out: torch.Tensor, tgt: torch.Tensor, edge_weight: float = 0.0, l2_weight: float = 0.0):
     diff = (out - tgt).abs()
     l1 = diff.mean()
     o2, t2 = F.avg_pool2d(out, 2), F.avg_pool2d(tgt, 2)
@@ -82,6 +82,11 @@ def loss_fn(out: torch.Tensor, tgt: torch.Tensor, edge_weight: float = 0.0):
         (out[..., :, 1:] - out[..., :, :-1]) - (tgt[..., :, 1:] - tgt[..., :, :-1])
     ).abs().mean()
     loss = l1 + 0.5 * ms + 0.5 * gd
+    if l2_weight > 0:
+        # L1's optimum is the median: a small part whose place the net knows only roughly (an eye
+        # within +-2 px) is left out altogether, and then nothing teaches it the place. The squared
+        # error's optimum is the mean, a faint blob where the part may be, whose gradient does.
+        loss = loss + l2_weight * ((out - tgt).square().mean() + (o4 - t4).square().mean())
     if edge_weight > 0:
         # L1 weighted towards detailed regions of the target (eyes, mouth, brows are small but
         # high-contrast): weight = dilated high-pass energy of the target, mean 1 per image
@@ -144,6 +149,7 @@ def main() -> None:
     ap.add_argument("--sample-every", type=float, default=900.0, help="seconds")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--edge-weight", type=float, default=0.0, help="weight of the detail-weighted L1 term")
+    ap.add_argument("--l2-weight", type=float, default=0.0, help="weight of a squared-error term (full and 1/4 scale)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--data", choices=sorted(DATA), default="faces", help="renderer module in tools/dataset")
     ap.add_argument("--config", choices=sorted(CONFIGS), default="default", help="network size (networks.CONFIGS)")
@@ -154,6 +160,11 @@ def main() -> None:
         "--init-from", default=None,
         help="start (not resume) from another run's checkpoint: its weights and EMA, layers this --config adds "
         "keep their initialisation; fresh optimiser, step 0 (e.g. faces2 -> faces2w)",
+    )
+    ap.add_argument(
+        "--teacher-warp", type=float, default=0.0,
+        help="fraction of each batch warped with the renderer's own control offsets instead of the head's "
+        "(networks with warp_grid): the synthesis then learns a sharp scene while the head learns from --geo-weight",
     )
     ap.add_argument(
         "--geo-weight", type=float, default=1.0,
@@ -198,7 +209,7 @@ def main() -> None:
             ck = torch.load(args.init_from)
             for net, key in ((G, "G"), (G_ema, "G_ema")):
                 missing, unexpected = net.load_state_dict(ck[key], strict=False)
-                if unexpected or any(not k.startswith(("geo.", "mapping.skip.")) for k in missing):
+                if unexpected or any(not k.startswith(("geo.", "mapping.skip.", "pos.")) for k in missing):
                     sys.exit(f"error: {args.init_from} does not fit --config {args.config} (missing {missing}, unexpected {unexpected})")
             print(f"initialised from {args.init_from} (step {ck['step']}); new layers: {missing}", flush=True)
         with open(log_path, "w", newline="") as f:
@@ -269,13 +280,22 @@ def main() -> None:
         z = torch.from_numpy(buf_z[idx])
         tgt = to_float(buf_x[idx])
         w = G.mapping(z)
-        out = G.synthesis(w[:, None, :].expand(-1, G.num_ws, -1), return_features=False)
-        loss, l1 = loss_fn(out, tgt, args.edge_weight)
+        ctrl = None
         if G.warp_grid:
             # the renderer's control offsets in feature-block pixels: a direct target for the head
             th = torch.erf(z / math.sqrt(2.0))
             ctrl = torch.stack([th[:, data.WARP_X], th[:, data.WARP_Y]], 1) * (data.WARP_AMP * G.feature_res / 2)
-            geo_l1 = (G.geometry(w) - ctrl).abs().mean()
+        pred = G.geometry(w) if G.warp_grid else None
+        warp_with = None
+        if G.warp_grid and args.teacher_warp > 0:
+            # the first part of the batch is warped with the true offsets (no gradient to the head
+            # from the image there), the rest with the head's, so the head's use is trained as well
+            k = int(round(args.teacher_warp * len(idx)))
+            warp_with = torch.cat([ctrl[:k], pred[k:]])
+        out = G.synthesis(w[:, None, :].expand(-1, G.num_ws, -1), return_features=False, ctrl=warp_with)
+        loss, l1 = loss_fn(out, tgt, args.edge_weight, args.l2_weight)
+        if G.warp_grid:
+            geo_l1 = (pred - ctrl).abs().mean()
             loss = loss + args.geo_weight * geo_l1
         opt.zero_grad(set_to_none=True)
         loss.backward()
