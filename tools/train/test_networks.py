@@ -1,0 +1,83 @@
+"""Tests of the faces2w displacement field in networks.py (closed-form answers, stated tolerances).
+
+    /usr/bin/python3 -m unittest discover -s tools/train -p 'test_*.py'
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import unittest
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "dataset"))
+import faces2  # noqa: E402
+from networks import CONFIGS, Generator, warp, warp_basis_2d  # noqa: E402
+
+
+class WarpTest(unittest.TestCase):
+    def test_basis_is_the_renderers(self):
+        # the renderer's 1-D weights at the 32-px pixel centres, as an outer product
+        r = 32
+        u = (np.arange(r) + 0.5) / r * 2 - 1
+        b = faces2.warp_basis(u)  # [r, grid]
+        ref = (b.T[:, None, :, None] * b.T[None, :, None, :]).reshape(faces2.GRID**2, r * r)
+        np.testing.assert_allclose(warp_basis_2d(r, faces2.GRID).numpy(), ref, atol=1e-6)
+
+    def test_zero_field_is_the_identity(self):
+        x = torch.randn(2, 5, 12, 12)
+        torch.testing.assert_close(warp(x, torch.zeros(2, 2, 12, 12)), x, atol=1e-6, rtol=0)
+
+    def test_whole_pixel_shift_reads_the_neighbour(self):
+        # out(y, x) = in(y + dy, x + dx): with dx = 2, dy = -1 the interior is a plain shift
+        x = torch.randn(1, 3, 10, 10)
+        d = torch.zeros(1, 2, 10, 10)
+        d[:, 0], d[:, 1] = 2.0, -1.0
+        out = warp(x, d)
+        torch.testing.assert_close(out[..., 1:, :-2], x[..., :-1, 2:], atol=1e-6, rtol=0)
+
+    def test_fractional_shift_interpolates_linearly_and_clamps_at_the_edge(self):
+        x = torch.arange(8.0).reshape(1, 1, 1, 8).expand(1, 1, 4, 8).contiguous()
+        d = torch.zeros(1, 2, 4, 8)
+        d[:, 0] = 0.25
+        out = warp(x, d)[0, 0, 0]
+        # a ramp sampled a quarter pixel to the right; the last pixel cannot read past the edge
+        np.testing.assert_allclose(out.numpy(), [0.25, 1.25, 2.25, 3.25, 4.25, 5.25, 6.25, 7.0], atol=1e-6)
+
+    def test_true_field_moves_the_unwarped_scene_towards_the_render(self):
+        # resampling the renderer's unwarped scene with the true field must come much closer to
+        # the warped render than the unwarped scene is (what's left is the 32-px resampling blur)
+        r = 32
+        th = faces2.sample_theta(np.random.default_rng(3), 4)
+        flat = th.copy()
+        flat[:, faces2.N_PART :] = 0
+        img = torch.from_numpy(faces2.render(th, res=r)).permute(0, 3, 1, 2)
+        img0 = torch.from_numpy(faces2.render(flat, res=r)).permute(0, 3, 1, 2)
+        ctrl = torch.from_numpy(np.stack([th[:, faces2.WARP_X], th[:, faces2.WARP_Y]], 1) * faces2.WARP_AMP * r / 2)
+        disp = (ctrl.float() @ warp_basis_2d(r, faces2.GRID)).reshape(4, 2, r, r)
+        before = (img0 - img).abs().mean().item()
+        after = (warp(img0, disp) - img).abs().mean().item()
+        self.assertLess(after, 0.6 * before)
+
+    def test_a_new_head_starts_as_the_identity_warp(self):
+        torch.manual_seed(0)
+        G = Generator(**CONFIGS["faces2w"])
+        ws = torch.randn(1, G.num_ws, G.w_dim)
+        self.assertEqual(G.displacement(ws[:, 0]).abs().max().item(), 0.0)
+        plain = Generator(**CONFIGS["faces2"])
+        missing, unexpected = plain.load_state_dict(G.state_dict(), strict=False)
+        self.assertEqual(sorted(unexpected), sorted(k for k in G.state_dict() if k.startswith(("geo.", "mapping.skip."))))
+        with torch.no_grad():
+            a, fa = G.synthesis(ws)
+            b, fb = plain.synthesis(ws)
+        self.assertTrue(math.isclose((a - b).abs().max().item(), 0.0, abs_tol=1e-5))
+        self.assertTrue(math.isclose((fa - fb).abs().max().item(), 0.0, abs_tol=1e-5))
+
+
+if __name__ == "__main__":
+    unittest.main()
