@@ -2,7 +2,7 @@
  * Speed benchmark of the demo (issue #7: time per step in the page against Node for the same drag).
  *
  * One drag — the README's preset (examples/preset-drag.json: seed 76, three pairs), default
- * StableDrag settings, a live image every step, exactly STEPS steps (stop distance 0) — timed by
+ * StableDrag settings, a live image at most every LIVE_IMAGE_INTERVAL_MS as the page asks for, exactly STEPS steps (stop distance 0) — timed by
  * DragSession's own step timings in four places:
  *   1. Node, onnxruntime-node (native CPU), 1 intra-op thread and ORT's default;
  *   2. Node, onnxruntime-web's WASM build, 1 thread;
@@ -25,6 +25,7 @@ import * as ortWeb from 'onnxruntime-web';
 import { createDemoMethod } from '../src/methods.js';
 import { defaultSettings } from '../src/settings.js';
 import { forwardBackward, WARM_UP_PASSES } from '../src/warm-up.js';
+import { LIVE_IMAGE_INTERVAL_MS } from '../src/live-image-interval.js';
 import type { Browser } from 'playwright-core';
 import { appRoot, buildDemo, chromiumPath, distDir, launchBrowser, log, median, placePairs, readyAndWarm, repoRoot, waitFor } from './page-driver.js';
 import { serveStatic } from './static-server.js';
@@ -89,7 +90,7 @@ async function timeNode(runtime: string, threads: number | string, backend: Drag
   const m = createDemoMethod(s);
   const timings: DragStepTimings[] = [];
   const r = await new DragSession({
-    backend, tracker: m.tracker, supervisor: m.supervisor, latent, pairs, maxSteps: STEPS, learningRate: s.learningRate, withImages: true, stopDistance: 0,
+    backend, tracker: m.tracker, supervisor: m.supervisor, latent, pairs, maxSteps: STEPS, learningRate: s.learningRate, withImages: true, imageIntervalMs: LIVE_IMAGE_INTERVAL_MS, stopDistance: 0,
   }).run({ onStep: (e) => void timings.push(e.timings) });
   await backend.dispose();
   const row = summarise('Node', runtime, threads, loadMs, r.setupMs, timings);
@@ -154,7 +155,7 @@ function render(rows: (Row & { rounds: number[] })[], meta: Record<string, strin
   const L = [
     '# Demo speed: the page against Node',
     '',
-    `The README's preset drag (seed ${preset.seed}, ${pairs.length} pairs), default StableDrag settings, a live image every step, ${STEPS} steps (stop distance 0), timed by DragSession's step timings (forward with the image + track + supervise + backward + Adam). Every runtime first runs ${WARM_UP_PASSES} forward + backward passes (the page's worker does this by itself while idle after loading; the benchmark waits for it, as a person placing points would). "warm" = median over steps ${WARMUP + 1}–${STEPS}; parts are warm medians. Each configuration ran once per round, rounds interleaved; a row is the round with the median warm time, "rounds" lists all. Ratio = warm median / onnxruntime-node's with 1 thread. Made by \`pnpm --filter demo bench\`.`,
+    `The README's preset drag (seed ${preset.seed}, ${pairs.length} pairs), default StableDrag settings, a live image at most every ${LIVE_IMAGE_INTERVAL_MS} ms as the page's worker asks for (the steps between run the forward pruned to the features), ${STEPS} steps (stop distance 0), timed by DragSession's step timings (forward + track + supervise + backward + Adam). Every runtime first runs ${WARM_UP_PASSES} forward + backward passes (the page's worker does this by itself while idle after loading; the benchmark waits for it, as a person placing points would). "warm" = median over steps ${WARMUP + 1}–${STEPS}; parts are warm medians. Each configuration ran once per round, rounds interleaved; a row is the round with the median warm time, "rounds" lists all. Ratio = warm median / onnxruntime-node's with 1 thread. Made by \`pnpm --filter demo bench\`.`,
     '',
     ...Object.entries(meta).map(([k, v]) => `- ${k}: ${v}`),
     '',

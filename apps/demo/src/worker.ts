@@ -8,6 +8,7 @@ import type { WorkerRequest, WorkerResponse } from './protocol.js';
 import { StageClock } from './stage-clock.js';
 import { forwardBackward, WARM_UP_PASSES } from './warm-up.js';
 import { describe, loadDiffusion, loadGan } from './worker-load.js';
+import { LIVE_IMAGE_INTERVAL_MS } from './live-image-interval.js';
 
 /**
  * The drag runs here, off the main thread: this worker owns the backend (ONNX sessions or the
@@ -178,6 +179,7 @@ async function drag(req: Extract<WorkerRequest, { type: 'start' }>): Promise<voi
     maxSteps: req.settings.maxSteps,
     learningRate: req.settings.learningRate,
     withImages,
+    imageIntervalMs: LIVE_IMAGE_INTERVAL_MS,
     ...(req.stopDistance !== undefined ? { stopDistance: req.stopDistance } : {}),
   });
   post({ type: 'started', method: method.label });

@@ -41,6 +41,29 @@ async function setup(over: Partial<DragSessionOptions> = {}): Promise<DragSessio
 }
 
 describe('DragSession', () => {
+  it('with imageIntervalMs asks for an image only when that long has passed since the last one', async () => {
+    const opts = await setup({ maxSteps: 12, withImages: true, imageIntervalMs: 40 });
+    const asked: boolean[] = [];
+    const backend = opts.backend;
+    const spy: DragBackend = Object.assign(Object.create(backend) as DragBackend, {
+      forward: (latent: Parameters<DragBackend['forward']>[0], o: Parameters<DragBackend['forward']>[1]) => {
+        asked.push(o?.withImage ?? false);
+        return backend.forward(latent, o);
+      },
+    });
+    let t = 0;
+    const images: boolean[] = [];
+    await new DragSession({ ...opts, backend: spy, clock: () => (t += 2) }).run({ onStep: (e) => void images.push(e.image !== undefined) });
+    // the clock advances 2 ms per reading, several readings a step: an image every few steps
+    expect(asked[0]).toBe(true);
+    expect(asked.filter(Boolean).length).toBeGreaterThan(1);
+    expect(asked.filter(Boolean).length).toBeLessThan(asked.length / 2);
+    expect(images).toEqual(asked.slice(0, images.length));
+    let all = 0;
+    await new DragSession({ ...opts, imageIntervalMs: undefined }).run({ onStep: (e) => void (all += e.image ? 1 : 0) });
+    expect(all).toBe(12);
+  });
+
   it('runs to maxSteps, emits one event per step with timings and branches, and never touches the input latent', async () => {
     const opts = await setup();
     const before = new Float32Array(opts.latent.optimized);

@@ -34,6 +34,12 @@ export interface DragSessionOptions {
   readonly stopDistance?: number;
   /** Ask the backend for each step's image (for live views and GIFs). Default false. */
   readonly withImages?: boolean;
+  /**
+   * With `withImages`: ask for an image only when at least this many milliseconds have passed since
+   * the last step that got one (a live view needs ~15 frames a second, and a GAN step without a
+   * picture skips the blocks above the features). Default 0: every step.
+   */
+  readonly imageIntervalMs?: number;
   /** Milliseconds clock for timings; injectable for tests. Default `performance.now`. */
   readonly clock?: () => number;
   /**
@@ -219,7 +225,15 @@ export class DragSession {
     let steps = 0;
     let pass: ForwardPass | undefined;
     const fixedRegion = this.fixedRegion;
-    const forward = (): Promise<ForwardPass> => backend.forward(latent, { withVjp: true, withImage, signal, ...(fixedRegion ? { fixedRegion } : {}) });
+    const interval = this.options.imageIntervalMs ?? 0;
+    let lastImageAt = -Infinity;
+    const forward = (): Promise<ForwardPass> => {
+      // the clock is read only when frames are rationed (tests count its readings)
+      const now = withImage && interval > 0 ? clock() : 0;
+      const image = withImage && (interval <= 0 || now - lastImageAt >= interval);
+      if (image) lastImageAt = now;
+      return backend.forward(latent, { withVjp: true, withImage: image, signal, ...(fixedRegion ? { fixedRegion } : {}) });
+    };
 
     const guard = new DivergenceGuard(this.rmsLimit ?? Infinity);
     // The best latent so far (handles nearest their targets), kept for a drag that diverges.
