@@ -32,7 +32,7 @@ def font(size: int):
     return ImageFont.load_default()
 
 
-def loss_plot(rows: list[dict], path: str) -> None:
+def loss_plot(rows: list[dict], path: str, boundaries: tuple[float, ...] = ()) -> None:
     W, H, L, R, T, B = 900, 500, 70, 20, 40, 50
     im = Image.new("RGB", (W, H), "white")
     d = ImageDraw.Draw(im)
@@ -65,6 +65,10 @@ def loss_plot(rows: list[dict], path: str) -> None:
         d.line([x, H - B, x, H - B + 5], fill=(0, 0, 0))
         d.text((x - 8, H - B + 8), str(t), fill=(0, 0, 0), font=f)
     d.text((W // 2 - 60, H - 22), "wall time (minutes)", fill=(0, 0, 0), font=f)
+    for b in boundaries:
+        # where one run continued another's checkpoint (its loss may add terms, e.g. --geo-weight)
+        x, _ = px(b, 10**ylo)
+        d.line([x, T, x, H - B], fill=(150, 150, 150), width=1)
     for i, (name, v, col) in enumerate(series):
         # the held-out value is logged every 200 steps and repeated in between: plot its changes only
         keep = [i for i in range(len(v)) if i == 0 or v[i] != v[i - 1]]
@@ -83,12 +87,23 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--run", default=CACHE, help="training --out folder (train_log.csv, checkpoints/)")
     ap.add_argument("--images", default=OUT, help="where training-loss.png and samples.png go")
+    ap.add_argument(
+        "--before", nargs="*", default=[],
+        help="train_log.csv of the runs this one continued (--init-from), oldest first: plotted before it, each "
+        "shifted by the wall time of those before, with a grey line where each continued",
+    )
     args = ap.parse_args()
     torch.set_num_threads(1)
     os.makedirs(args.images, exist_ok=True)
-    with open(os.path.join(args.run, "train_log.csv")) as f:
-        rows = list(csv.DictReader(f))
-    loss_plot(rows, os.path.join(args.images, "training-loss.png"))
+    rows: list[dict] = []
+    boundaries: list[float] = []
+    for path in [*args.before, os.path.join(args.run, "train_log.csv")]:
+        offset = float(rows[-1]["elapsed_s"]) if rows else 0.0
+        if rows:
+            boundaries.append(offset / 60)
+        with open(path) as f:
+            rows += [{**r, "elapsed_s": str(float(r["elapsed_s"]) + offset)} for r in csv.DictReader(f)]
+    loss_plot(rows, os.path.join(args.images, "training-loss.png"), tuple(boundaries))
     ck = torch.load(os.path.join(args.run, "checkpoints", "latest.pt"))
     G = Generator(**ck["config"]).eval()
     G.load_state_dict(ck["G_ema"])
