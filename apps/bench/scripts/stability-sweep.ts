@@ -6,7 +6,9 @@
  *
  *   tsx --conditions=@stabledrag/source scripts/stability-sweep.ts --split tune --configs '[...]' --budgets 60,300
  *
- * Splits: tasks sorted by id, 'tune' = even positions, 'holdout' = odd, 'all'.
+ * Splits: tasks sorted by id, 'tune' = even positions, 'holdout' = odd, 'all'. The task sets are
+ * the model's (task-sets.ts: a faces2 model gets tasks-faces2 and tasks-faces2-long); --tasks and
+ * --long-tasks override them.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -15,6 +17,7 @@ import { loadBackend } from '../src/backends.js';
 import { loadMethodFactory, type MethodSpec } from '../src/methods.js';
 import { prepareTask, runDrag, type RunRecord } from '../src/runner.js';
 import { longDragTasks } from '../src/stability.js';
+import { defaultTaskSets, modelRenderer } from '../src/task-sets.js';
 import { loadTasks } from '../src/tasks.js';
 
 interface Config extends MethodSpec { lr?: number; minConfidenceRatio?: number }
@@ -37,11 +40,15 @@ if (from) {
 }
 
 async function run(): Promise<RunRecord[]> {
-  const { backend } = await loadBackend('node');
+  const modelDir = resolve(val('model') ?? (await import('@stabledrag/backends-gan/node')).defaultModelDir);
+  const { backend } = await loadBackend('node', modelDir);
   const size = backend.info.imageWidth;
-  const all = await loadTasks(resolve('tasks'));
-  const picked = all.filter((_, i) => split === 'all' || (split === 'tune' ? i % 2 === 0 : i % 2 === 1)).slice(0, limit);
-  const tasks = [...(which !== 'long' ? picked : []), ...(which !== 'short' ? longDragTasks(picked, size) : [])];
+  const sets = defaultTaskSets(resolve('.'), modelRenderer(modelDir));
+  const inSplit = <T>(all: T[]): T[] => all.filter((_, i) => split === 'all' || (split === 'tune' ? i % 2 === 0 : i % 2 === 1)).slice(0, limit);
+  const picked = inSplit(await loadTasks(resolve(val('tasks') ?? sets.tasks)));
+  const longDir = val('long-tasks') ?? sets.long;
+  const long = longDir ? inSplit(await loadTasks(resolve(longDir))) : longDragTasks(picked, size);
+  const tasks = [...(which !== 'long' ? picked : []), ...(which !== 'short' ? long : [])];
   const factory = await loadMethodFactory();
   const records: RunRecord[] = [];
   const t0 = performance.now();
