@@ -386,6 +386,7 @@ async function main(): Promise<void> {
     `DragGAN and StableDrag (defaults: bounded 'gated' confidence, λ = 0.3, τ = 0.4, lr ${backend.info.defaultLearningRate}) to ${opts.longBudget} steps, scored at 60 and ${opts.longBudget}; ` +
       `"paper formula" is StableDrag with the tracker's unbounded filter response (\`normalisation: 'none'\`), run on the long drags only. ` +
       'The defaults were chosen on the even-position tasks (and their long variants) by `apps/bench/scripts/stability-sweep.ts`; the held-out rows are the odd ones.',
+    renderer,
   );
 
   // Exact answers (faces2 sets): both locators' own error on the answered images, then the section.
