@@ -114,6 +114,12 @@ def main() -> None:
         "features do not depend on (default: image for the default model, activations for tiny)",
     )
     ap.add_argument("--fixture", default=None, help="golden fixture path (default packages/backends-gan/src/__fixtures__/<which>-golden.json); a trial export can write it elsewhere")
+    ap.add_argument(
+        "--training-note", default=None,
+        help="model.json training.continued_from: the runs this checkpoint continued (--init-from), their steps and hours",
+    )
+    ap.add_argument("--prior-steps", type=int, default=0, help="steps of the runs the checkpoint continued (added to training.steps)")
+    ap.add_argument("--prior-hours", type=float, default=0.0, help="their wall hours (added to training.wall_time_hours)")
     ap.add_argument("--drag-lr", type=float, default=0.01, help="drag_learning_rate written to model.json (default model)")
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -315,13 +321,14 @@ def main() -> None:
         )
     if extra:
         model["training"] = dict(
-            steps=extra["step"],
+            steps=extra["step"] + args.prior_steps,
             batch=extra["args"].get("batch"),
             images_rendered_per_step=extra["args"].get("new_per_step"),
-            wall_time_hours=round(extra["elapsed"] / 3600, 2),
+            wall_time_hours=round(extra["elapsed"] / 3600 + args.prior_hours, 2),
             hardware=(lambda n: f"{n} thread{'s' if n > 1 else ''} of a shared 2-core CPU, no GPU")(extra["args"].get("threads", 1)),
-            objective="multi-scale L1 + gradient-difference regression of G(mapping(z)) onto render(erf(z/sqrt(2)))",
-            **({"initialised_from": os.path.relpath(os.path.abspath(extra["args"]["init_from"]), ROOT)} if extra["args"].get("init_from") else {}),
+            objective="multi-scale L1 + gradient-difference regression of G(mapping(z)) onto render(erf(z/sqrt(2)))"
+            + (" + L1 of the displacement head's control offsets to the renderer's" if cfg.get("warp_grid") else ""),
+            **({"continued_from": args.training_note, "steps_of_the_last_run": extra["step"]} if args.training_note else {}),
         )
     with open(os.path.join(out_dir, "model.json"), "w") as f:
         json.dump(model, f, indent=2)
