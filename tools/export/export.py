@@ -100,6 +100,20 @@ def stats(x: np.ndarray, idx: np.ndarray) -> dict:
     )
 
 
+def vjp_golden(G: Generator, case, num_ws: int, rows: int) -> dict:
+    """PyTorch's gradient of <features, u> w.r.t. the first `rows` W+ rows for the first golden
+    case, u[i] = sin(0.37 i): the TypeScript backend's VJP is checked against it (finite
+    differences cross the kinks of a piecewise-linear warp, autograd does not)."""
+    _, _, _, w_rows, src = case
+    ws = torch.stack([w_rows[k] for k in src])[None].clone().requires_grad_(True)
+    with torch.enable_grad():
+        _, feat = G.synthesis(ws)
+        u = torch.sin(0.37 * torch.arange(feat.numel(), dtype=torch.float64)).float().reshape(feat.shape)
+        (grad,) = torch.autograd.grad((feat * u).sum(), ws)
+    g = grad[0, :rows].reshape(-1)
+    return dict(case=case[0], rows=rows, cotangent="sin(0.37 i)", gradient=[float(v) for v in g])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("which", choices=["default", "tiny"])
@@ -232,6 +246,7 @@ def main() -> None:
     # the golden values come from the activation-modulated path; the exported mode must agree
     assert max_mode_diff < 1e-5, max_mode_diff
     fixture["exported_modconv"] = dict(mode=modconv, max_abs_diff_vs_activations=max_mode_diff)
+    fixture["vjp"] = vjp_golden(G, cases_def[0], num_ws, 4 if tiny else 6)
     with open(args.fixture or os.path.join(FIXTURES, f"{args.which}-golden.json"), "w") as f:
         json.dump(fixture, f, indent=1)
 

@@ -24,8 +24,8 @@ describe('task sets by renderer', () => {
     }
   });
 
-  it('the embedded default model still gets the faces.py set', () => {
-    expect(modelRenderer(join(benchDir, '..', '..', 'packages', 'backends-gan', 'models', 'default'))).toBe('faces');
+  it('the embedded default model (the faces2 generator) gets the faces2 sets', () => {
+    expect(modelRenderer(join(benchDir, '..', '..', 'packages', 'backends-gan', 'models', 'default'))).toBe('faces2');
   });
 });
 

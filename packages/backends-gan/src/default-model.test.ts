@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { assertConformance } from '@stabledrag/core/conformance';
+import { assertConformance, expectAllClose } from '@stabledrag/core/conformance';
 import { checkAgainstGolden } from './golden.js';
 import { defaultModelDir, loadGanBackend } from './node.js';
 
@@ -8,12 +9,34 @@ describe('the embedded default model', () => {
     await checkAgainstGolden(defaultModelDir, 'default-golden.json');
   });
 
+  it('its VJP matches PyTorch autograd of <features, u> (recorded at export)', async () => {
+    const golden = JSON.parse(readFileSync(new URL('./__fixtures__/default-golden.json', import.meta.url), 'utf8')) as {
+      num_ws: number; w_dim: number; cases: { name: string; w_rows: number[][]; ws_row_source: number[] }[];
+      vjp: { case: string; rows: number; gradient: number[] };
+    };
+    const c = golden.cases.find((x) => x.name === golden.vjp.case)!;
+    const ws = new Float32Array(golden.num_ws * golden.w_dim);
+    c.ws_row_source.forEach((src, r) => ws.set(c.w_rows[src]!, r * golden.w_dim));
+    const k = golden.vjp.rows * golden.w_dim;
+    const backend = await loadGanBackend();
+    const pass = await backend.forward({ optimized: ws.slice(0, k), frozen: ws.slice(k) });
+    const u = Float32Array.from(pass.features.data, (_, i) => Math.sin(0.37 * i));
+    const grad = await pass.vjp(u);
+    const scale = Math.max(...golden.vjp.gradient.map(Math.abs));
+    expectAllClose(grad, golden.vjp.gradient, { atol: 1e-3 * scale, rtol: 1e-3 });
+    await backend.dispose();
+  });
+
   it('loads as a GanBackend and passes the conformance suite', async () => {
+    // The displacement field resamples by linear interpolation, piecewise linear in the warp:
+    // central differences of 1e-2 cross its kinks, and float32 rounding alone puts ~1e-3 on
+    // ⟨vjp(u), v⟩ of this size, so the tolerance here is loose; the exact check is the PyTorch
+    // autograd comparison above.
     const report = await assertConformance(() => loadGanBackend(), {
       seeds: [0],
       directions: 2,
       epsilon: 1e-2,
-      vjpTolerance: { atol: 1e-3, rtol: 3e-2 },
+      vjpTolerance: { atol: 1.5e-2, rtol: 3e-2 },
     });
     expect(report.passed).toBe(true);
   });

@@ -71,10 +71,10 @@ describe('resolveTaskModel', () => {
 });
 
 describe('examples/preset-drag.json (the README main job)', () => {
-  it('is a valid 3-pair task on the default model, inside its 128×128 image', async () => {
+  it('is a valid 2-pair task on the default model, inside its 128×128 image', async () => {
     const task = await readTask(fileURLToPath(new URL('../../../examples/preset-drag.json', import.meta.url)));
     expect(task.model).toBe('default');
-    expect(task.pairs).toHaveLength(3);
+    expect(task.pairs).toHaveLength(2);
     for (const { handle, target } of task.pairs) {
       for (const v of [handle.x, handle.y, target.x, target.y]) expect(v >= 0 && v <= 127).toBe(true);
       // Longer than the default stop distance (2 px at 128 px), or the drag would be refused.
