@@ -127,6 +127,13 @@ def add_half_way(info_path: str, theta0: np.ndarray, h: np.ndarray, t: np.ndarra
         f.write("\n")
 
 
+def seed_landmarks(zs: dict):
+    """(seed, theta, landmarks in px) of every seed of the --z file, in seed order."""
+    for s in sorted(zs, key=int):
+        theta0 = make_exact.theta_of_z(np.asarray(zs[s], np.float32))
+        yield s, theta0, landmarks2.landmarks_px(theta0, faces2.RES)
+
+
 def make_short(zs: dict, count: int, seed: int, out: str) -> None:
     res = faces2.RES
     rng = np.random.default_rng(seed)
@@ -134,11 +141,9 @@ def make_short(zs: dict, count: int, seed: int, out: str) -> None:
     os.makedirs(os.path.join(out, "masks"), exist_ok=True)
     os.makedirs(exact_dir, exist_ok=True)
     made = 0
-    for s in sorted(zs, key=int):
+    for s, theta0, lm in seed_landmarks(zs):
         if made >= count:
             break
-        theta0 = make_exact.theta_of_z(np.asarray(zs[s], np.float32))
-        lm = landmarks2.landmarks_px(theta0, res)
         kind = KINDS[made % len(KINDS)]
         masked = made % 4 == 3
         for draw in range(DRAWS_PER_SEED):
@@ -176,11 +181,9 @@ def make_long(zs: dict, count: int, seed: int, out: str) -> None:
     rng = np.random.default_rng(seed)
     os.makedirs(out, exist_ok=True)
     made = 0
-    for s in sorted(zs, key=int):
+    for s, theta0, lm in seed_landmarks(zs):
         if made >= count:
             break
-        theta0 = make_exact.theta_of_z(np.asarray(zs[s], np.float32))
-        lm = landmarks2.landmarks_px(theta0, res)
         names = [n for n in landmarks2.NAMES if visible(n, theta0)]
         name = names[made % len(names)]
         h = np.round(lm[name])
