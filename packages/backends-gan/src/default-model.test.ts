@@ -19,7 +19,8 @@ describe('the embedded default model', () => {
     c.ws_row_source.forEach((src, r) => ws.set(c.w_rows[src]!, r * golden.w_dim));
     const k = golden.vjp.rows * golden.w_dim;
     const backend = await loadGanBackend();
-    const pass = await backend.forward({ optimized: ws.slice(0, k), frozen: ws.slice(k) });
+    const seedLatent = await backend.createLatent({ type: 'seed', seed: 0 });
+    const pass = await backend.forward({ ...seedLatent, optimized: ws.slice(0, k), frozen: ws.slice(k) });
     const u = Float32Array.from(pass.features.data, (_, i) => Math.sin(0.37 * i));
     const grad = await pass.vjp(u);
     const scale = Math.max(...golden.vjp.gradient.map(Math.abs));
