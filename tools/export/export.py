@@ -100,7 +100,7 @@ def stats(x: np.ndarray, idx: np.ndarray) -> dict:
     )
 
 
-def vjp_golden(G: Generator, case, num_ws: int, rows: int) -> dict:
+def vjp_golden(G: Generator, case, rows: int) -> dict:
     """PyTorch's gradient of <features, u> w.r.t. the first `rows` W+ rows for the first golden
     case, u[i] = sin(0.37 i): the TypeScript backend's VJP is checked against it (finite
     differences cross the kinks of a piecewise-linear warp, autograd does not)."""
@@ -246,7 +246,7 @@ def main() -> None:
     # the golden values come from the activation-modulated path; the exported mode must agree
     assert max_mode_diff < 1e-5, max_mode_diff
     fixture["exported_modconv"] = dict(mode=modconv, max_abs_diff_vs_activations=max_mode_diff)
-    fixture["vjp"] = vjp_golden(G, cases_def[0], num_ws, 4 if tiny else 6)
+    fixture["vjp"] = vjp_golden(G, cases_def[0], 4 if tiny else 6)
     with open(args.fixture or os.path.join(FIXTURES, f"{args.which}-golden.json"), "w") as f:
         json.dump(fixture, f, indent=1)
 
@@ -313,7 +313,7 @@ def main() -> None:
                         f"a linear head on ws[0] gives {cfg['warp_grid']}x{cfg['warp_grid']} control offsets (x, y) in "
                         f"feature-block pixels; a cubic B-spline spreads them over the {fr}x{fr} block, whose output "
                         f"(features and RGB so far) is resampled there by separable linear interpolation "
-                        f"(shifts up to {cfg['warp_k']} px, edge-replicated); the renderer's image(x) = scene(x + D(x))"
+                        f"(two batched MatMuls with tent weights, positions clamped to the block); the renderer's image(x) = scene(x + D(x))"
                     ),
                 )
                 if cfg.get("warp_grid")

@@ -14,10 +14,16 @@ Written for this project. The modulated convolution has two equivalent code path
 from __future__ import annotations
 
 import math
+import os
+import sys
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "dataset"))
+import faces2  # noqa: E402  (the displacement field's basis is the renderer's own)
 
 SQRT2 = math.sqrt(2.0)
 
@@ -125,12 +131,10 @@ class ModConv(nn.Module):
 
 
 def warp_basis_2d(res: int, grid: int) -> torch.Tensor:
-    """[grid*grid, res*res]: cubic B-spline weights of a grid x grid control lattice spread evenly
-    over [-1, 1] (tools/dataset/faces2.py's displacement field) at the res x res pixel centres."""
-    u = (torch.arange(res, dtype=torch.float64) + 0.5) / res * 2 - 1
-    t = ((u[:, None] - torch.linspace(-1, 1, grid, dtype=torch.float64)[None]) * (grid - 1) / 2).abs()
-    b = torch.where(t < 1, 2 / 3 - t**2 + t**3 / 2, torch.where(t < 2, (2 - t).clamp(min=0) ** 3 / 6, 0 * t))  # [res, grid]
-    return (b.t()[:, None, :, None] * b.t()[None, :, None, :]).reshape(grid * grid, res * res).float()
+    """[grid*grid, res*res]: the renderer's cubic B-spline weights (faces2.warp_basis) of its
+    grid x grid control lattice at the res x res pixel centres, row-major like its warp entries."""
+    b = faces2.warp_basis((np.arange(res) + 0.5) / res * 2 - 1, grid).T  # [grid, res]
+    return torch.from_numpy((b[:, None, :, None] * b[None, :, None, :]).reshape(grid * grid, res * res).copy())
 
 
 def _resample_rows(x: torch.Tensor, src: torch.Tensor) -> torch.Tensor:
@@ -144,11 +148,10 @@ def _resample_rows(x: torch.Tensor, src: torch.Tensor) -> torch.Tensor:
     return x @ tent
 
 
-def warp(x: torch.Tensor, disp: torch.Tensor, k: int = 0) -> torch.Tensor:
+def warp(x: torch.Tensor, disp: torch.Tensor) -> torch.Tensor:
     """x [B,C,H,W] sampled at (pixel + disp), disp [B,2,H,W] in pixels (dx, dy): separable linear
     interpolation, first along x then along y (the y pass reads the x pass's rows, whose x offsets
-    differ from the output row's by a fraction of a pixel for a smooth field). `k` is unused (an
-    earlier form's shift limit, kept so that its checkpoints' configs still load)."""
+    differ from the output row's by a fraction of a pixel for a smooth field)."""
     B, C, H, W = x.shape
     gx = torch.arange(W, dtype=x.dtype, device=x.device)
     gy = torch.arange(H, dtype=x.dtype, device=x.device)[:, None]
@@ -212,7 +215,9 @@ class Generator(nn.Module):
         # modulated conv can then place an edge where a style-weighted sum of them crosses zero,
         # which the constant 4 x 4 input alone makes slow to learn at 32-128 px.
         self.pos = nn.ParameterList(nn.Parameter(torch.zeros(1, channels[r // 2], r, r)) for r in res_list[1:]) if pos_bias else None
-        self.warp_grid, self.warp_k = warp_grid, warp_k
+        # warp_k (the shift limit of the warp's first form) is unused; it stays a parameter so the
+        # configs saved in faces2w checkpoints still load and resume
+        self.warp_grid = warp_grid
         if warp_grid:
             self.geo = EqualLinear(w_dim, 2 * warp_grid * warp_grid)
             with torch.no_grad():
@@ -271,7 +276,7 @@ class Generator(nn.Module):
                         disp = self.displacement(row(0))
                     else:
                         disp = (ctrl @ self.warp_basis).reshape(B, 2, self.feature_res, self.feature_res)
-                    x, img = warp(x, disp, self.warp_k), warp(img, disp, self.warp_k)
+                    x, img = warp(x, disp), warp(img, disp)
                 feat = x
         return (img, feat) if return_features else img
 

@@ -286,7 +286,8 @@ def main() -> None:
             th = torch.erf(z / math.sqrt(2.0))
             ctrl = torch.stack([th[:, data.WARP_X], th[:, data.WARP_Y]], 1) * (data.WARP_AMP * G.feature_res / 2)
         pred = G.geometry(w) if G.warp_grid else None
-        warp_with = None
+        # the head's offsets, computed once for its loss and the warp
+        warp_with = pred
         if G.warp_grid and args.teacher_warp > 0:
             # the first part of the batch is warped with the true offsets (no gradient to the head
             # from the image there), the rest with the head's, so the head's use is trained as well

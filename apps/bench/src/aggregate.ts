@@ -36,7 +36,8 @@ export interface Summary {
 /** Weighted patch std above which a handle counts as textured (NCC places it reliably). */
 export const TEXTURED = 0.03;
 
-const mean = (xs: readonly number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
+/** Arithmetic mean; NaN for no values. */
+export const mean = (xs: readonly number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
 const meanOrNull = (xs: readonly number[]): number | null => (xs.length ? mean(xs) : null);
 
 export function summarise(records: readonly RunRecord[], method: string, budget: number, taskFilter?: ReadonlySet<string>): Summary | null {

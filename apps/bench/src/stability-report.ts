@@ -1,9 +1,8 @@
 import { createRng } from '@stabledrag/core';
-import { compare } from './aggregate.js';
+import { compare, mean } from './aggregate.js';
 import type { BudgetResult, RunRecord } from './runner.js';
 import { DESTROYED_FIDELITY, EDIT_REGION_RADIUS } from './stability.js';
 
-const mean = (xs: readonly number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
 const f = (x: number, d = 2): string => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
 /** Paired per-task difference mean(metric_a − metric_b) with a 95 % bootstrap interval over tasks. */

@@ -1,4 +1,5 @@
 import type { DragPair, Point } from '@stabledrag/core';
+import { mean } from '../aggregate.js';
 import type { FloatImage } from '../image.js';
 import { locatePatch } from '../metrics/ncc.js';
 import { stats, type ErrorStats } from '../ncc-error.js';
@@ -50,6 +51,5 @@ export function measureExactLocatorError(samples: readonly Sample[]): LocatorErr
     stats('patch matching', "renderer's exact edit (the renderer's own images)", e.patchRenderer),
     stats('exact template', "renderer's original (the renderer's own images)", e.exactRenderer),
   ];
-  const avg = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
-  return { cases, patch: avg([...e.patchEdit, ...e.patchHalf]), exact: avg([...e.exactHalf, ...e.exactOriginal]) };
+  return { cases, patch: mean([...e.patchEdit, ...e.patchHalf]), exact: mean([...e.exactHalf, ...e.exactOriginal]) };
 }

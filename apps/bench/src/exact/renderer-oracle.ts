@@ -1,4 +1,4 @@
-import type { Summary } from '../aggregate.js';
+import { mean, type Summary } from '../aggregate.js';
 import { oneMinusMae, ssim } from '../metrics/fidelity.js';
 import { locatePatch } from '../metrics/ncc.js';
 import type { PreparedTask } from '../runner.js';
@@ -11,7 +11,6 @@ import type { PreparedTask } from '../runner.js';
 export function rendererOracle(prepared: readonly PreparedTask[]): Summary | null {
   const rows = prepared.filter((p) => p.exact);
   if (rows.length === 0) return null;
-  const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
   const mds = rows.flatMap(({ task, exact }) =>
     task.pairs.map((p) => {
       const r = locatePatch(exact!.answer.rendererOriginal, exact!.answer.rendererEdit, p.handle, p.target);

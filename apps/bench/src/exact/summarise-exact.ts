@@ -1,4 +1,4 @@
-import { bootstrapInterval } from '../aggregate.js';
+import { bootstrapInterval, mean } from '../aggregate.js';
 import type { BudgetResult, RunRecord } from '../runner.js';
 
 /** One method at one budget against the exact answers. */
@@ -29,8 +29,6 @@ export interface PairedMean {
 
 /** MD by the exact template, MD by patch matching (on the same pairs), the similarities to the exact edit. */
 export type ExactMeasure = 'md' | 'mdPatch' | 'ssim' | 'mae1';
-
-const mean = (xs: readonly number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
 
 /** Budget results of one method at one budget that carry exact scores, by task. */
 function rowsOf(records: readonly RunRecord[], method: string, budget: number): Map<string, BudgetResult> {
