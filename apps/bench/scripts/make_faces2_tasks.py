@@ -21,6 +21,10 @@ Long set (--out-long, default apps/bench/tasks-faces2-long): 20-60 px drags of o
 seeded direction, shortened to stay 6 px inside the image, no mask, no exact answer (the warp's
 +-7.7 px range cannot make them): the stability section's drags.
 
+Medium set (--out-medium, default apps/bench/tasks-faces2-medium): the same with 10-20 px, the
+lengths between the other two sets (issue #12's held-out drags were 6-24 px); used by no sweep.
+`--sets medium` writes only it.
+
     npx tsx --conditions=@stabledrag/source apps/bench/scripts/seed-z.ts 400 131 > tools/.cache/seed-z-131.json
     /usr/bin/python3 apps/bench/scripts/make_faces2_tasks.py --z tools/.cache/seed-z-131.json
 """
@@ -48,6 +52,8 @@ from make_tasks2 import visible  # noqa: E402
 
 MIN_LEN, MAX_LEN = 3.0, 16.0
 LONG_MIN, LONG_MAX, LONG_MARGIN = 20.0, 60.0, 6
+# between the short set's 3-16 px and the long set's 20-60 px (issue #12's held-out drags were 6-24 px)
+MEDIUM_MIN, MEDIUM_MAX = 10.0, 20.0
 # a masked solve's fixed-region rows compete with the pair rows (as in make_diffusion_tasks.py)
 MAX_RESIDUAL = 0.25
 DRAWS_PER_SEED = 3
@@ -176,7 +182,8 @@ def make_short(zs: dict, count: int, seed: int, out: str) -> None:
     print(f"wrote {made} short tasks to {out}")
 
 
-def make_long(zs: dict, count: int, seed: int, out: str) -> None:
+def make_long(zs: dict, count: int, seed: int, out: str, lengths: tuple[float, float] = (LONG_MIN, LONG_MAX), kind: str = "long") -> None:
+    """One landmark dragged in a seeded direction by a length drawn from `lengths` (long and medium sets)."""
     res = faces2.RES
     rng = np.random.default_rng(seed)
     os.makedirs(out, exist_ok=True)
@@ -194,15 +201,15 @@ def make_long(zs: dict, count: int, seed: int, out: str) -> None:
             continue
         # room along u before the target leaves [lo, hi]
         room = min((hi - h[i]) / u[i] if u[i] > 0 else (lo - h[i]) / u[i] if u[i] < 0 else np.inf for i in range(2))
-        length = min(rng.uniform(LONG_MIN, LONG_MAX), room)
-        if length < LONG_MIN:
+        length = min(rng.uniform(*lengths), room)
+        if length < lengths[0]:
             continue
         t = np.round(h + length * u)
-        tid = f"long-g{int(s):03d}-{name.replace('_', '-')}"
-        write_task(os.path.join(out, f"{tid}.json"), f"{name.replace('_', '-')}/faces2 long", int(s), h[None], t[None], None)
+        tid = f"{kind}-g{int(s):03d}-{name.replace('_', '-')}"
+        write_task(os.path.join(out, f"{tid}.json"), f"{name.replace('_', '-')}/faces2 {kind}", int(s), h[None], t[None], None)
         made += 1
         print(f"{tid}: {np.linalg.norm(t - h):.1f} px")
-    print(f"wrote {made} long tasks to {out}")
+    print(f"wrote {made} {kind} tasks to {out}")
 
 
 def clear(folder: str) -> None:
@@ -223,14 +230,25 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=13, help="seed of the drag directions and lengths")
     ap.add_argument("--out", default=os.path.join(ROOT, "apps", "bench", "tasks-faces2"))
     ap.add_argument("--out-long", default=os.path.join(ROOT, "apps", "bench", "tasks-faces2-long"))
+    ap.add_argument("--medium-count", type=int, default=60)
+    ap.add_argument("--out-medium", default=os.path.join(ROOT, "apps", "bench", "tasks-faces2-medium"))
+    ap.add_argument("--sets", default="short,long,medium", help="which sets to (re)write, comma-separated")
     args = ap.parse_args()
+    sets = set(args.sets.split(","))
+    if not sets <= {"short", "long", "medium"}:
+        raise SystemExit(f"error: --sets {args.sets!r}: name some of short, long, medium")
     zs = json.load(open(args.z))
     if len(next(iter(zs.values()))) != faces2.P:
         raise SystemExit(f"error: the --z file has z of length {len(next(iter(zs.values())))}, faces2 needs {faces2.P}; run seed-z.ts with zDim {faces2.P}")
-    clear(args.out)
-    clear(args.out_long)
-    make_short(zs, args.count, args.seed, args.out)
-    make_long(zs, args.long_count, args.seed + 1, args.out_long)
+    if "short" in sets:
+        clear(args.out)
+        make_short(zs, args.count, args.seed, args.out)
+    if "long" in sets:
+        clear(args.out_long)
+        make_long(zs, args.long_count, args.seed + 1, args.out_long)
+    if "medium" in sets:
+        clear(args.out_medium)
+        make_long(zs, args.medium_count, args.seed + 2, args.out_medium, (MEDIUM_MIN, MEDIUM_MAX), "medium")
 
 
 if __name__ == "__main__":

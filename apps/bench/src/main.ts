@@ -37,6 +37,8 @@ interface Options {
   tasksDir?: string;
   /** --long-tasks: a committed long-drag set for the stability section. */
   longTasksDir?: string;
+  /** --medium-tasks: a committed medium-drag set (10–20 px) for the stability section. */
+  mediumTasksDir?: string;
   budgets: number[];
   sweepBudget: number;
   sweepEvery: number;
@@ -66,6 +68,7 @@ function parseArgs(argv: readonly string[]): Options {
     ...(val('--model') ? { model: resolve(val('--model')!) } : {}),
     ...(val('--tasks') ? { tasksDir: resolve(val('--tasks')!) } : {}),
     ...(val('--long-tasks') ? { longTasksDir: resolve(val('--long-tasks')!) } : {}),
+    ...(val('--medium-tasks') ? { mediumTasksDir: resolve(val('--medium-tasks')!) } : {}),
     budgets: (val('--budgets') ?? '40,60,80').split(',').map(Number),
     sweepBudget: Number(val('--sweep-budget') ?? 60),
     sweepEvery: Number(val('--sweep-every') ?? (quick ? 4 : 1)),
@@ -157,7 +160,11 @@ async function main(): Promise<void> {
   const sets = defaultTaskSets(benchDir, renderer);
   const tasksDir = opts.tasksDir ?? sets.tasks;
   const longDir = opts.longTasksDir ?? (opts.tasksDir ? null : sets.long);
-  log(`model renderer ${renderer ?? 'unknown'}: tasks ${relative(benchDir, tasksDir)}, long drags ${longDir ? relative(benchDir, longDir) : 'derived from the tasks'}`);
+  const mediumDir = opts.mediumTasksDir ?? (opts.tasksDir ? null : sets.medium);
+  log(
+    `model renderer ${renderer ?? 'unknown'}: tasks ${relative(benchDir, tasksDir)}, long drags ${longDir ? relative(benchDir, longDir) : 'derived from the tasks'}, ` +
+      `medium drags ${mediumDir ? relative(benchDir, mediumDir) : 'none'}`,
+  );
   const allTasks = opts.backend === 'reference' ? referenceTasks(opts.quick ? 3 : 6) : await loadTasks(tasksDir);
   const answers: Map<string, ExactAnswer> = opts.backend === 'reference' ? new Map() : loadExactAnswers(tasksDir);
   const tasks = opts.quick && opts.backend !== 'reference' ? pickEvery(allTasks, Math.max(1, Math.floor(allTasks.length / 6))).slice(0, 6) : allTasks;
@@ -243,6 +250,14 @@ async function main(): Promise<void> {
   await runAll([...table1Specs, UNBOUNDED], longSet, [60, opts.longBudget], dragDeadline, 'long');
   const longRecords = records.splice(stabilityRecordsStart);
   writeFileSync(join(opts.out, 'long-runs.json'), JSON.stringify(longRecords));
+  // Medium drags (10–20 px, faces2 sets): DragGAN and StableDrag only, as many tasks as Tables 1–2 ran.
+  const mediumTasks = mediumDir ? spread(await loadTasks(mediumDir), table2Done) : [];
+  const mediumSet: PreparedTask[] = [];
+  for (const t of mediumTasks) mediumSet.push(await prepareTask(backend, t));
+  if (mediumSet.length) log(`stability: ${mediumSet.length} medium drags`);
+  await runAll(table1Specs, mediumSet, [60, opts.longBudget], dragDeadline, 'medium');
+  const mediumRecords = records.splice(stabilityRecordsStart);
+  if (mediumSet.length) writeFileSync(join(opts.out, 'medium-runs.json'), JSON.stringify(mediumRecords));
   // τ = 0 of Table 4 and λ = 0 of Table 5 are one configuration (λ = 0, τ = 0): run it once.
   // The sweeps get whatever time Tables 1–2 left (drags that converge early leave more).
   const sweepWanted = Math.ceil(table2Set.length / opts.sweepEvery);
@@ -380,12 +395,13 @@ async function main(): Promise<void> {
       { title: 'The task set, held-out half (not used to choose the defaults)', records: taskRecords.filter((r) => heldOut.has(r.task) && (r.method === 'draggan' || r.method === 'stabledrag')) },
       { title: 'Long drags (20–60 px)', records: longRecords },
       { title: 'Long drags, held-out half', records: longRecords.filter((r) => (longDir ? heldOutLong.has(r.task) : heldOut.has(r.task.slice('long-'.length)))) },
+      ...(mediumRecords.length ? [{ title: 'Medium drags (10–20 px; used by no sweep)', records: mediumRecords }] : []),
     ],
     [...table1Specs, UNBOUNDED].map((m) => ({ id: m.id, label: m.label })),
     [60, opts.longBudget],
     `DragGAN and StableDrag (defaults: bounded 'gated' confidence, λ = 0.3, τ = 0.4, lr ${backend.info.defaultLearningRate}) to ${opts.longBudget} steps, scored at 60 and ${opts.longBudget}; ` +
       `"paper formula" is StableDrag with the tracker's unbounded filter response (\`normalisation: 'none'\`), run on the long drags only. ` +
-      'The defaults were chosen on the even-position tasks (and their long variants) by `apps/bench/scripts/stability-sweep.ts`; the held-out rows are the odd ones.',
+      'The defaults were chosen on the even-position tasks (and their long variants) by `apps/bench/scripts/stability-sweep.ts`; the held-out rows are the odd ones; the medium drags (10–20 px, between the lengths of the other two) were used by no sweep.',
     renderer,
   );
 

@@ -18,7 +18,7 @@ describe('task sets by renderer', () => {
       expect(defaultTaskSets(benchDir, 'faces2').tasks).toMatch(/tasks-faces2$/);
       writeFileSync(join(dir, 'model.json'), JSON.stringify({ z_distribution: 'z ~ N(0, I)' }));
       expect(modelRenderer(dir)).toBeNull();
-      expect(defaultTaskSets(benchDir, null)).toEqual({ tasks: join(benchDir, 'tasks'), long: null });
+      expect(defaultTaskSets(benchDir, null)).toEqual({ tasks: join(benchDir, 'tasks'), long: null, medium: null });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -66,6 +66,17 @@ describe('the faces2 task sets', () => {
       expect(t.pairs.length).toBe(1);
       expect(pairLength(t.pairs[0]!)).toBeGreaterThanOrEqual(19.5);
       expect(pairLength(t.pairs[0]!)).toBeLessThanOrEqual(60.5);
+      for (const q of [t.pairs[0]!.handle, t.pairs[0]!.target]) for (const v of [q.x, q.y]) expect(v >= 0 && v <= 127).toBe(true);
+    }
+  });
+
+  it('medium set: ~60 one-pair drags of 10–20 px inside the image, between the other two', async () => {
+    const tasks = await loadTasks(join(benchDir, 'tasks-faces2-medium'));
+    expect(tasks.length).toBeGreaterThanOrEqual(50);
+    for (const t of tasks) {
+      expect(t.pairs.length).toBe(1);
+      expect(pairLength(t.pairs[0]!)).toBeGreaterThanOrEqual(9.5);
+      expect(pairLength(t.pairs[0]!)).toBeLessThanOrEqual(20.5);
       for (const q of [t.pairs[0]!.handle, t.pairs[0]!.target]) for (const v of [q.x, q.y]) expect(v >= 0 && v <= 127).toBe(true);
     }
   });

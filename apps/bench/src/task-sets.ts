@@ -18,13 +18,18 @@ export interface TaskSets {
   readonly tasks: string;
   /** A committed long-drag set, or null: long drags are then derived from the tasks (stability.ts). */
   readonly long: string | null;
+  /** A committed medium-drag set (10–20 px, used by no sweep), or null: then none is run. */
+  readonly medium: string | null;
 }
 
 /**
  * The task sets made for a renderer: faces2 models get apps/bench/tasks-faces2 (with exact
- * answers) and tasks-faces2-long; everything else the faces.py set, whose long drags are derived.
+ * answers), tasks-faces2-long and tasks-faces2-medium; everything else the faces.py set, whose long
+ * drags are derived.
  */
 export function defaultTaskSets(benchDir: string, renderer: string | null): TaskSets {
-  if (renderer === 'faces2') return { tasks: join(benchDir, 'tasks-faces2'), long: join(benchDir, 'tasks-faces2-long') };
-  return { tasks: join(benchDir, 'tasks'), long: null };
+  if (renderer === 'faces2') {
+    return { tasks: join(benchDir, 'tasks-faces2'), long: join(benchDir, 'tasks-faces2-long'), medium: join(benchDir, 'tasks-faces2-medium') };
+  }
+  return { tasks: join(benchDir, 'tasks'), long: null, medium: null };
 }
