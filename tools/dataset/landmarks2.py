@@ -46,6 +46,7 @@ def _scene_points(theta: np.ndarray) -> dict[str, tuple[float, float]]:
         gx = (0.45 * t["gaze_x"] + 0.25 * yaw) * ers
         gy = 0.30 * t["gaze_y"] * erh
         pts[f"pupil_{key}"] = world(exx + gx, eyy + gy)
+        pts[f"eye_{key}"] = world(exx, eyy)
         vis = float(np.clip(1.0 - side * yaw * 0.8, 0.15, 1.0))
         ex = side * (hw * 0.97 - 0.2 * fshift * side + 0.05 * (t[f"ear_{key}_out"] + 0.3) * vis)
         pts[f"ear_{key}"] = world(ex, 0.02 * s + 0.08 * t[f"ear_{key}_y"])
@@ -63,6 +64,20 @@ def _scene_points(theta: np.ndarray) -> dict[str, tuple[float, float]]:
     nl = hh * (0.20 + 0.07 * t["nose_length"])
     pts["nose_tip"] = world(fshift * 1.25 + 0.05 * t["nose_x"], 0.03 * hh + nl + 0.04 * t["nose_y"])
     return pts
+
+
+# the points the faces2wk generator is told about (tools/train/networks.py): the drag landmarks and
+# the eye centres (the lids and the sclera sit there; the pupil is off them by the gaze)
+KEYPOINTS = NAMES + ["eye_l", "eye_r"]
+
+
+def scene_keypoints(theta: np.ndarray) -> np.ndarray:
+    """Scene coordinates ([-1, 1], before the displacement field) of KEYPOINTS: [B, K, 2] for theta [B, P]."""
+    out = np.zeros((len(theta), len(KEYPOINTS), 2), np.float32)
+    for b, th in enumerate(np.asarray(theta, np.float32)):
+        pts = _scene_points(th)
+        out[b] = [pts[n] for n in KEYPOINTS]
+    return out
 
 
 def landmarks_px(theta: np.ndarray, res: int = faces2.RES, iters: int = 60) -> dict[str, np.ndarray]:

@@ -2,7 +2,9 @@
 against blurred targets (σ = 1, 2, 4 px) and over 4 / 8 / 16-px blocks. Large coarse-scale error
 means layout and colour are off, not only detail.
 
-    /usr/bin/python3 tools/train/error_scales.py tools/checkpoints/faces2w/latest.pt
+    /usr/bin/python3 tools/train/error_scales.py tools/checkpoints/faces2w/latest.pt [--raw]
+
+--raw: the raw generator instead of the EMA (which lags ~1 000 steps: short A/Bs are judged on it).
 """
 
 from __future__ import annotations
@@ -37,10 +39,11 @@ def main() -> None:
     x = train.to_float(train.render_z(z, faces2, faces2.RES))
     ck = torch.load(sys.argv[1])
     G = Generator(**ck["config"]).eval()
-    G.load_state_dict(ck["G_ema"])
+    raw = "--raw" in sys.argv[2:]
+    G.load_state_dict(ck["G" if raw else "G_ema"])
     with torch.no_grad():
         y = G(torch.from_numpy(z))
-    print(f"step {ck['step']}: held-out L1 {(y - x).abs().mean():.4f}")
+    print(f"step {ck['step']} ({'raw' if raw else 'EMA'}): held-out L1 {(y - x).abs().mean():.4f}")
     for s in (1, 2, 4):
         print(f"  blurred σ={s}: model vs target {(y - blur(x, s)).abs().mean():.4f}, both blurred {(blur(y, s) - blur(x, s)).abs().mean():.4f}, detail the blur removes {(blur(x, s) - x).abs().mean():.4f}")
     for b in (4, 8, 16):

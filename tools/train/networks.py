@@ -191,6 +191,8 @@ class Generator(nn.Module):
         warp_grid: int = 0,
         warp_k: int = 3,
         pos_bias: bool = False,
+        keypoints: int = 0,
+        keypoint_sigma: float = 1.0,
     ):
         super().__init__()
         self.z_dim, self.w_dim, self.resolution = z_dim, w_dim, resolution
@@ -223,6 +225,17 @@ class Generator(nn.Module):
             with torch.no_grad():
                 self.geo.weight.zero_()
             self.register_buffer("warp_basis", warp_basis_2d(feature_res, warp_grid), persistent=False)
+        # Keypoints (faces2wk): a linear head on W+ row 0 places K named scene points (pupils, eye
+        # centres, mouth corners, ...; landmarks2.KEYPOINTS), each drawn as a Gaussian blob (sigma
+        # in feature pixels) at the feature block's input, before the warp, through a 1x1 conv that
+        # starts at zero. A small part the L1 fit would blur away (a pupil) then has its position
+        # as an input, and a drag that moves a keypoint moves the blob: the head is differentiable.
+        self.keypoints, self.keypoint_sigma = keypoints, keypoint_sigma
+        if keypoints:
+            self.kp = EqualLinear(w_dim, 2 * keypoints)
+            with torch.no_grad():
+                self.kp.weight.zero_()
+            self.kp_proj = nn.Parameter(torch.zeros(channels[feature_res // 2], keypoints))
 
     def geometry(self, w: torch.Tensor) -> torch.Tensor:
         """w [B, w_dim] -> control offsets [B, 2, grid*grid] in feature-block pixels (x, then y)."""
@@ -231,6 +244,23 @@ class Generator(nn.Module):
     def displacement(self, w: torch.Tensor) -> torch.Tensor:
         r = self.feature_res
         return (self.geometry(w) @ self.warp_basis).reshape(w.shape[0], 2, r, r)
+
+    def keypoint_coords(self, w: torch.Tensor) -> torch.Tensor:
+        """w [B, w_dim] -> scene coordinates [B, K, 2] (x, y in [-1, 1]) of landmarks2.KEYPOINTS."""
+        return self.kp(w).reshape(w.shape[0], self.keypoints, 2)
+
+    def keypoint_maps(self, w: torch.Tensor) -> torch.Tensor:
+        """[B, cin, R, R] added to the feature block's input: the keypoints' Gaussian blobs at the
+        feature block's pixel centres (separable: a row and a column profile per keypoint) mixed
+        to the block's input channels."""
+        B, r = w.shape[0], self.feature_res
+        c = self.keypoint_coords(w) * (r / 2)  # feature pixels from the centre
+        g = torch.arange(r, dtype=w.dtype) + (0.5 - r / 2)
+        a = -0.5 / (self.keypoint_sigma * self.keypoint_sigma)
+        hx = torch.exp((g - c[:, :, 0:1]) * (g - c[:, :, 0:1]) * a)  # [B, K, r]
+        hy = torch.exp((g - c[:, :, 1:2]) * (g - c[:, :, 1:2]) * a)
+        heat = hy[:, :, :, None] * hx[:, :, None, :]  # [B, K, r, r]
+        return (self.kp_proj @ heat.reshape(B, self.keypoints, r * r)).reshape(B, -1, r, r)
 
     def synthesis(self, ws: torch.Tensor, fused: bool | str = False, return_features: bool = True, ctrl: torch.Tensor | None = None):
         """ws [B, num_ws, w_dim] -> image [B,3,R,R] (about [-1,1]) and the feature-block output.
@@ -264,6 +294,8 @@ class Generator(nn.Module):
                 x = up2(x)
                 if self.pos is not None:
                     x = x + self.pos[bi - 1]
+                if self.keypoints and bi == self.feature_block:
+                    x = x + self.keypoint_maps(row(0))
                 x = blk.conv0(x, row(wi), mode(bi, False))
                 wi += 1
             x = blk.conv1(x, row(wi), mode(bi, False))
@@ -321,10 +353,13 @@ FACES2_256_CONFIG = dict(FACES2_CONFIG, resolution=256, channels={**FACES2_CONFI
 FACES2W_CONFIG = dict(FACES2_CONFIG, warp_grid=6, warp_k=3, mapping_skip=True)
 # FACES2W_CONFIG with learned positional maps at every block input (Generator.__init__)
 FACES2WP_CONFIG = dict(FACES2W_CONFIG, pos_bias=True)
+# FACES2W_CONFIG with keypoint blobs at the feature block's input (landmarks2.KEYPOINTS: 13)
+FACES2WK_CONFIG = dict(FACES2W_CONFIG, keypoints=13, keypoint_sigma=1.0)
 # the faces2 network for tools/dataset/faces2g4.py (4 x 4 warp grid, P = 91): only z_dim differs
 FACES2G4_CONFIG = dict(FACES2_CONFIG, z_dim=91)
 CONFIGS = dict(
     default=DEFAULT_CONFIG, tiny=TINY_CONFIG, faces2=FACES2_CONFIG, faces2_256=FACES2_256_CONFIG, faces2g4=FACES2G4_CONFIG,
     faces2w=FACES2W_CONFIG,
     faces2wp=FACES2WP_CONFIG,
+    faces2wk=FACES2WK_CONFIG,
 )

@@ -1,4 +1,4 @@
-"""Tests of the faces2w displacement field in networks.py (closed-form answers, stated tolerances).
+"""Tests of the faces2w displacement field and the faces2wk keypoint blobs in networks.py (closed-form answers, stated tolerances).
 
     /usr/bin/python3 -m unittest discover -s tools/train -p 'test_*.py'
 """
@@ -77,6 +77,41 @@ class WarpTest(unittest.TestCase):
             b, fb = plain.synthesis(ws)
         self.assertTrue(math.isclose((a - b).abs().max().item(), 0.0, abs_tol=1e-5))
         self.assertTrue(math.isclose((fa - fb).abs().max().item(), 0.0, abs_tol=1e-5))
+
+
+class KeypointTest(unittest.TestCase):
+    def test_blob_peaks_at_the_keypoint_and_has_the_stated_width(self):
+        torch.manual_seed(0)
+        G = Generator(**CONFIGS["faces2wk"])
+        r, k = G.feature_res, G.keypoints
+        with torch.no_grad():
+            G.kp.bias.zero_()
+            G.kp.bias[0], G.kp.bias[1] = 0.25, -0.5  # keypoint 0 at image coordinates (0.25, -0.5)
+            G.kp_proj.zero_()
+            G.kp_proj[0, 0] = 1.0  # channel 0 shows keypoint 0 alone
+            m = G.keypoint_maps(torch.zeros(1, G.w_dim))[0, 0]
+        # pixel centre j sits at (j + 0.5) / r * 2 - 1: x = 0.25 -> j = 19.5, y = -0.5 -> j = 7.5
+        self.assertAlmostEqual(m[7, 19].item(), math.exp(-0.25), places=5)  # 0.5 px off on both axes
+        self.assertAlmostEqual(m[7, 19].item(), m[8, 20].item(), places=6)
+        self.assertAlmostEqual(m[7, 17].item() / m[7, 19].item(), math.exp(-(2.5**2 - 0.5**2) / 2), places=5)
+        self.assertEqual(G.kp_proj.shape, (G.channels[r // 2], k))
+
+    def test_a_new_keypoint_path_changes_nothing_and_its_head_gets_gradients(self):
+        torch.manual_seed(0)
+        G = Generator(**CONFIGS["faces2wk"])
+        plain = Generator(**CONFIGS["faces2w"])
+        missing, unexpected = plain.load_state_dict(G.state_dict(), strict=False)
+        self.assertEqual(sorted(unexpected), sorted(k for k in G.state_dict() if k.startswith(("kp.", "kp_proj"))))
+        ws = torch.randn(1, G.num_ws, G.w_dim)
+        with torch.no_grad():
+            a, fa = G.synthesis(ws)
+            b, fb = plain.synthesis(ws)
+        self.assertTrue(math.isclose((a - b).abs().max().item(), 0.0, abs_tol=1e-5))
+        with torch.no_grad():
+            G.kp_proj.normal_()
+        ws.requires_grad_(True)
+        G.synthesis(ws)[1].square().sum().backward()
+        self.assertGreater(G.kp.weight.grad.abs().sum().item(), 0.0)
 
 
 if __name__ == "__main__":
