@@ -319,6 +319,17 @@ def main() -> None:
                 if cfg.get("warp_grid")
                 else {}
             ),
+            **(
+                dict(
+                    keypoints=(
+                        f"a linear head on ws[0] places {cfg['keypoints']} scene points (tools/dataset/landmarks2.py KEYPOINTS), "
+                        f"each a Gaussian blob (sigma {cfg.get('keypoint_sigma', 1.0)} feature-block pixels) mixed by a 1x1 "
+                        f"projection into the feature block's input, before the displacement field"
+                    ),
+                )
+                if cfg.get("keypoints")
+                else {}
+            ),
         ),
         opset=17,
         onnx_ops=dict(synthesis=ops_syn, mapping=ops_map, **({"synthesis_fused": ops_fused} if ops_fused else {})),
