@@ -353,7 +353,8 @@ def main() -> None:
             wall_time_hours=round(extra["elapsed"] / 3600 + args.prior_hours, 2),
             hardware=(lambda n: f"{n} thread{'s' if n > 1 else ''} of a shared 2-core CPU, no GPU")(extra["args"].get("threads", 1)),
             objective="multi-scale L1 + gradient-difference regression of G(mapping(z)) onto render(erf(z/sqrt(2)))"
-            + (" + L1 of the displacement head's control offsets to the renderer's" if cfg.get("warp_grid") else ""),
+            + (" + L1 of the displacement head's control offsets to the renderer's" if cfg.get("warp_grid") else "")
+            + (" + L1 of the keypoint head's scene points to the renderer's (landmarks2.scene_keypoints)" if cfg.get("keypoints") else ""),
             **({"continued_from": args.training_note, "steps_of_the_last_run": extra["step"]} if args.training_note else {}),
         )
     with open(os.path.join(out_dir, "model.json"), "w") as f:
