@@ -1,6 +1,6 @@
 /**
  * The stability sweep behind issue #12's defaults: runs drag configurations (method, learning
- * rate, tracker normalisation, stop rule) on a split of the tasks plus their long-drag variants,
+ * rate, tracker normalisation, stop rule, radii r1/r2 in image pixels, optimised W+ rows) on a split of the tasks plus their long-drag variants,
  * and prints MD (patch matcher), tracker MD, outside fidelity and destroyed rate per budget, with
  * paired 95 % intervals against the first configuration. Results JSON → .bench-out/.
  *
@@ -11,16 +11,17 @@
  * --long-tasks override them.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { DragBackend } from '@stabledrag/core';
 import { join, resolve } from 'node:path';
 import { compare } from '../src/aggregate.js';
 import { loadBackend } from '../src/backends.js';
 import { loadMethodFactory, type MethodSpec } from '../src/methods.js';
-import { prepareTask, runDrag, type RunRecord } from '../src/runner.js';
+import { prepareTask, runDrag, type PreparedTask, type RunRecord } from '../src/runner.js';
 import { longDragTasks } from '../src/stability.js';
 import { defaultTaskSets, modelRenderer } from '../src/task-sets.js';
 import { loadTasks } from '../src/tasks.js';
 
-interface Config extends MethodSpec { lr?: number; minConfidenceRatio?: number }
+interface Config extends MethodSpec { lr?: number; minConfidenceRatio?: number; r1?: number; r2?: number; rows?: number }
 const val = (n: string): string | undefined => { const i = process.argv.indexOf(`--${n}`); return i > 0 ? process.argv[i + 1] : undefined; };
 const configs: Config[] = JSON.parse(val('configs') ?? '[{"id":"draggan","label":"DragGAN","name":"draggan"},{"id":"stabledrag","label":"StableDrag","name":"stabledrag"}]');
 const budgets = (val('budgets') ?? '60,300').split(',').map(Number);
@@ -41,8 +42,15 @@ if (from) {
 
 async function run(): Promise<RunRecord[]> {
   const modelDir = resolve(val('model') ?? (await import('@stabledrag/backends-gan/node')).defaultModelDir);
-  const { backend } = await loadBackend('node', modelDir);
-  const size = backend.info.imageWidth;
+  // one backend per number of optimised W+ rows the configurations ask for (model.json's when unset)
+  const gan = await import('@stabledrag/backends-gan/node');
+  const backends = new Map<number | undefined, DragBackend>();
+  for (const rows of new Set(configs.map((c) => c.rows))) {
+    backends.set(rows, rows === undefined ? (await loadBackend('node', modelDir)).backend : await gan.loadGanBackend({ modelDir, optimizeWs: rows }));
+  }
+  const size = backends.values().next().value!.info.imageWidth;
+  const { defaultRadii } = (await import('@stabledrag/cli')) as unknown as { defaultRadii(resolution: number): { r1: number; r2: number } };
+  const radii = defaultRadii(size);
   const sets = defaultTaskSets(resolve('.'), modelRenderer(modelDir));
   const inSplit = <T>(all: T[]): T[] => all.filter((_, i) => split === 'all' || (split === 'tune' ? i % 2 === 0 : i % 2 === 1)).slice(0, limit);
   const picked = inSplit(await loadTasks(resolve(val('tasks') ?? sets.tasks)));
@@ -53,10 +61,11 @@ async function run(): Promise<RunRecord[]> {
   const records: RunRecord[] = [];
   const t0 = performance.now();
   for (const task of tasks) {
-    const prepared = await prepareTask(backend, task);
+    const prepared = new Map<number | undefined, PreparedTask>();
+    for (const [rows, b] of backends) prepared.set(rows, await prepareTask(b, task));
     for (const c of configs) {
-      const built = factory(c, size);
-      records.push(await runDrag(backend, prepared, c, built, budgets, {
+      const built = c.r1 !== undefined || c.r2 !== undefined ? factory(c, size, { r1: c.r1 ?? radii.r1, r2: c.r2 ?? radii.r2 }) : factory(c, size);
+      records.push(await runDrag(backends.get(c.rows)!, prepared.get(c.rows)!, c, built, budgets, {
         ...(c.lr !== undefined ? { learningRate: c.lr } : {}),
         ...(c.minConfidenceRatio !== undefined ? { minConfidenceRatio: c.minConfidenceRatio } : {}),
       }));
@@ -68,7 +77,7 @@ async function run(): Promise<RunRecord[]> {
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, `stability-${split}-${Date.now()}.json`), JSON.stringify({ configs, budgets, records }, null, 1));
 
-  await backend.dispose();
+  for (const b of backends.values()) await b.dispose();
   return records;
 }
 
