@@ -29,8 +29,9 @@ export async function prepareTask(backend: DragBackend, task: BenchTask, answer?
     ...(task.truncation !== undefined ? { truncation: task.truncation } : {}),
   });
   const original = await backend.render(latent);
-  const exact = answer && hasZ(backend) ? { answer, model: await modelExactImages(backend, answer) } : undefined;
-  return { task, latent, original, originalFloat: toFloat(original), ...(exact ? { exact } : {}) };
+  const originalFloat = toFloat(original);
+  const exact = answer && hasZ(backend) ? { answer, model: await modelExactImages(backend, answer, originalFloat) } : undefined;
+  return { task, latent, original, originalFloat, ...(exact ? { exact } : {}) };
 }
 
 export interface PairScore {

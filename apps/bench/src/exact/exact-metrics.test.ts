@@ -42,7 +42,7 @@ function prepared(): { original: FloatImage; exact: PreparedExact } {
     half: { theta: [], landed: [{ x: (H.x + T.x) / 2, y: (H.y + T.y) / 2 }] },
     rendererEdit: edit, rendererOriginal: original,
   };
-  return { original, exact: { answer, model: { edit, half } } };
+  return { original, exact: { answer, model: { edit, half, rendered: edit } } };
 }
 
 describe('exact-answer measures', () => {
@@ -64,7 +64,7 @@ describe('exact-answer measures', () => {
   it('measure their own error on the known-answer images: small for both locators here', () => {
     const { original, exact } = prepared();
     const err = measureExactLocatorError([{ pairs, original, exact }]);
-    expect(err.cases).toHaveLength(6);
+    expect(err.cases).toHaveLength(7);
     expect(err.patch).toBeLessThan(0.75);
     expect(err.exact).toBeLessThan(0.75);
     for (const c of err.cases) expect(c.n).toBe(1);

@@ -1,6 +1,7 @@
 import type { DragBackend, DragLatent } from '@stabledrag/core';
 import { toFloat, type FloatImage } from '../image.js';
 import { exactZ } from './exact-z.js';
+import { moveByFlow } from './faces2-flow.js';
 import type { ExactAnswer } from './load-exact-answers.js';
 
 /** What GanBackend offers beyond DragBackend: the seed's z and the mapping network. */
@@ -14,10 +15,22 @@ export function hasZ(backend: DragBackend): backend is ZBackend {
   return typeof b.seedToZ === 'function' && typeof b.mapZ === 'function';
 }
 
-/** The model's images of a task's exact answer: the edit and the half-way edit. */
+/** The model's images of a task's exact answer. */
 export interface ModelExactImages {
+  /**
+   * The model's image of the seed moved by the renderer's exact flow (faces2-flow.ts): the exact
+   * edit with the model's appearance. An exact edit changes only the warp, so the renderer's own
+   * edit is its original moved this way (1 − MAE 0.995 between the two, tested).
+   */
   readonly edit: FloatImage;
+  /** The same for the drag stopped half way. */
   readonly half: FloatImage;
+  /**
+   * The model's own render of θ′ (z′ = √2·erfinv(θ′), mapping, synthesis). Not used as the answer:
+   * θ′ sets tens of warp entries near ±1 at once, far from any seed, where the model's
+   * displacement head moves content ~1.5× as far as the renderer (tools/train/exact_head_check.py).
+   */
+  readonly rendered: FloatImage;
 }
 
 /**
@@ -35,10 +48,11 @@ export async function latentOfTheta(backend: ZBackend, seed: number, theta0: rea
 }
 
 /**
- * The model renders the exact answer itself, so comparing a drag's result with it leaves out the
- * model's own error in imitating the renderer (both images carry it).
+ * The exact answer in the model's appearance (`original`: the model's image of the seed), so
+ * comparing a drag's result with it leaves out the model's error in imitating the renderer's
+ * colours and detail (both images carry it), and its own render of θ′ beside it.
  */
-export async function modelExactImages(backend: ZBackend, answer: ExactAnswer): Promise<ModelExactImages> {
-  const render = async (theta: readonly number[]): Promise<FloatImage> => toFloat(await backend.render(await latentOfTheta(backend, answer.seed, answer.theta0, theta)));
-  return { edit: await render(answer.theta), half: await render(answer.half.theta) };
+export async function modelExactImages(backend: ZBackend, answer: ExactAnswer, original: FloatImage): Promise<ModelExactImages> {
+  const rendered = toFloat(await backend.render(await latentOfTheta(backend, answer.seed, answer.theta0, answer.theta)));
+  return { edit: moveByFlow(original, answer.theta0, answer.theta), half: moveByFlow(original, answer.theta0, answer.half.theta), rendered };
 }

@@ -29,8 +29,10 @@ export function renderExactSection(r: ExactSectionInput): string[] {
   const L: string[] = ['## Exact answers (faces2 renderer, issue #13)', ''];
   L.push(
     `On ${noEdit.tasks} tasks (${noEdit.pairs} pairs) the renderer knows the exact edit: the warp solved so each handle's content lands on its target (within 0.25 px) and the fixed region stays, inside the training range. ` +
-      "**MD (exact)**: the handle's content is found in the method's edit with a template from the *model's* image of the exact edit around the point where the content landed (so it shows the content deformed as an exact edit deforms it), then its distance to the target. " +
-      "**→ exact**: SSIM and 1 − MAE of the method's edit against the model's image of the exact edit (z′ = √2·erfinv(θ′), mapping, render: the model's own error in imitating the renderer is in both images); \"→ renderer\" against the renderer's own image. " +
+      "**The model's image of the exact edit**: an exact edit changes only the renderer's warp, so it is the original scene moved; the model's image of the seed is moved by the same flow (`src/exact/faces2-flow.ts`; on the renderer's own images this reproduces its exact edit to 1 − MAE 0.995), which gives the exact geometry in the model's appearance. " +
+      "(The model's own render of θ′ is not used: θ′ sets tens of warp entries near ±1 at once, far from any seed, where the model's displacement head moves content about 1.5× as far as the renderer, `tools/train/exact_head_check.py`; the last row of \"Error of the two locators\" shows where that render puts the content.) " +
+      "**MD (exact)**: the handle's content is found in the method's edit with a template from the model's image of the exact edit around the point where the content landed (so it shows the content deformed as an exact edit deforms it), then its distance to the target. " +
+      "**→ exact**: SSIM and 1 − MAE of the method's edit against the model's image of the exact edit; \"→ renderer\" against the renderer's own image (it carries the model's imitation error). " +
       '"(no edit)" scores the unedited image the same way, so the gain of an edit is the difference to that row.',
     '',
   );
@@ -72,7 +74,7 @@ export function renderExactSection(r: ExactSectionInput): string[] {
   }
   L.push('', '### Error of the two locators', '');
   L.push(
-    "Both measures on images whose answer the renderer knows (each pair of every task). The model-image cases include the model's error in imitating the renderer's geometry; the mean over a measure's model-image cases is the error it states below.",
+    "Both measures on images whose answer the renderer knows (each pair of every task). The mean over a measure's cases on the model's images (moved by the exact or half-way flow, or unmoved) is the error it states below. These images change the content's geometry as an edit does but not its rendering, so the stated errors are a floor: a method's edit also redraws the content.",
     '',
   );
   L.push('| measure | image | n | mean error (px) | 95th pct | max | > 2 px |');
