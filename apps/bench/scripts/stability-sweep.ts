@@ -1,6 +1,6 @@
 /**
  * The stability sweep behind issue #12's defaults: runs drag configurations (method, learning
- * rate, tracker normalisation, stop rule, radii r1/r2 in image pixels, optimised W+ rows) on a split of the tasks plus their long-drag variants,
+ * rate, tracker normalisation, stop rule (stop distance, confidence), radii r1/r2 in image pixels, optimised W+ rows) on a split of the tasks plus their long-drag variants,
  * and prints MD (patch matcher), tracker MD, outside fidelity and destroyed rate per budget, with
  * paired 95 % intervals against the first configuration. Results JSON → .bench-out/.
  *
@@ -21,7 +21,7 @@ import { longDragTasks } from '../src/stability.js';
 import { defaultTaskSets, modelRenderer } from '../src/task-sets.js';
 import { loadTasks } from '../src/tasks.js';
 
-interface Config extends MethodSpec { lr?: number; minConfidenceRatio?: number; r1?: number; r2?: number; rows?: number }
+interface Config extends MethodSpec { lr?: number; minConfidenceRatio?: number; stopDistance?: number; r1?: number; r2?: number; rows?: number }
 const val = (n: string): string | undefined => { const i = process.argv.indexOf(`--${n}`); return i > 0 ? process.argv[i + 1] : undefined; };
 const configs: Config[] = JSON.parse(val('configs') ?? '[{"id":"draggan","label":"DragGAN","name":"draggan"},{"id":"stabledrag","label":"StableDrag","name":"stabledrag"}]');
 const budgets = (val('budgets') ?? '60,300').split(',').map(Number);
@@ -68,6 +68,7 @@ async function run(): Promise<RunRecord[]> {
       records.push(await runDrag(backends.get(c.rows)!, prepared.get(c.rows)!, c, built, budgets, {
         ...(c.lr !== undefined ? { learningRate: c.lr } : {}),
         ...(c.minConfidenceRatio !== undefined ? { minConfidenceRatio: c.minConfidenceRatio } : {}),
+        ...(c.stopDistance !== undefined ? { stopDistance: c.stopDistance } : {}),
       }));
     }
     process.stderr.write(`\r${records.length / configs.length}/${tasks.length} tasks, ${((performance.now() - t0) / 1000).toFixed(0)} s`);

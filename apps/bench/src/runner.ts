@@ -134,6 +134,7 @@ export async function runDrag(
     onImage?: (budget: number, image: RgbaImage, latent: DragLatent) => void;
     learningRate?: number;
     minConfidenceRatio?: number;
+    stopDistance?: number;
     divergence?: DragSessionOptions['divergence'];
   } = {},
 ): Promise<RunRecord> {
@@ -172,6 +173,7 @@ export async function runDrag(
     maxSteps: maxBudget,
     ...(options.learningRate !== undefined ? { learningRate: options.learningRate } : {}),
     ...(options.minConfidenceRatio !== undefined ? { minConfidenceRatio: options.minConfidenceRatio } : {}),
+    ...(options.stopDistance !== undefined ? { stopDistance: options.stopDistance } : {}),
     ...(options.divergence !== undefined ? { divergence: options.divergence } : {}),
   });
   const t0 = clock();
