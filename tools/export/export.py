@@ -135,6 +135,10 @@ def main() -> None:
     ap.add_argument("--prior-steps", type=int, default=0, help="steps of the runs the checkpoint continued (added to training.steps)")
     ap.add_argument("--prior-hours", type=float, default=0.0, help="their wall hours (added to training.wall_time_hours)")
     ap.add_argument("--drag-lr", type=float, default=0.01, help="drag_learning_rate written to model.json (default model)")
+    ap.add_argument(
+        "--drag-stop-distance", type=float, default=0.5,
+        help="drag_stop_distance written to model.json (default model; image px): DragGAN's 2 px at 512 px scaled to 128 px",
+    )
     args = ap.parse_args()
     torch.set_num_threads(1)
 
@@ -344,6 +348,12 @@ def main() -> None:
         model["drag_learning_rate_note"] = (
             "Adam lr for drags on this model: its W spread is wider than StyleGAN2 FFHQ's, so the paper's 0.001 "
             "moves a handle about 10x slower; 0.01 converges a 10 px drag in about 100 steps"
+        )
+        model["drag_stop_distance"] = args.drag_stop_distance
+        model["drag_stop_distance_note"] = (
+            "image px; DragGAN stops at 2 px on 512-px images, the same share of a 128-px image is 0.5 px. Measured "
+            "on the bench's tuning tasks (BENCHMARKS.md, sweep 5): at 2 px both methods stopped with the content ~3 px "
+            "short on 6 px drags; at 0.5 px Mean Distance fell ~1 px for StableDrag"
         )
     if extra:
         model["training"] = dict(

@@ -91,6 +91,7 @@ export class GanBackend implements DragBackend {
       featureScale: config.resolution / H,
       optimizedSize: this.optimizeWs * config.wDim,
       defaultLearningRate: config.dragLearningRate,
+      ...(config.dragStopDistance !== undefined ? { defaultStopDistance: config.dragStopDistance } : {}),
     };
   }
 

@@ -23,6 +23,8 @@ export interface ModelConfig {
    * DragGAN's and the paper's value for StyleGAN2.
    */
   readonly dragLearningRate: number;
+  /** Stop distance in image pixels measured for this model (`drag_stop_distance`); absent: DragGAN's rule. */
+  readonly dragStopDistance?: number;
   readonly files: {
     readonly synthesis: string;
     readonly mapping: string;
@@ -99,6 +101,7 @@ export function parseModelConfig(raw: unknown, where = 'model.json'): ModelConfi
     zDistribution: zDist.startsWith('uniform') ? 'uniform' : 'normal',
     truncation: num(o, ['truncation', 'truncation_psi', 'truncationPsi'], where, 1),
     dragLearningRate: num(o, ['drag_learning_rate', 'dragLearningRate'], where, 0.001),
+    ...(o.drag_stop_distance !== undefined || o.dragStopDistance !== undefined ? { dragStopDistance: num(o, ['drag_stop_distance', 'dragStopDistance'], where) } : {}),
     files: {
       synthesis: str(files, ['synthesis'], `${where} files`),
       mapping: str(files, ['mapping'], `${where} files`),
@@ -121,5 +124,6 @@ export function parseModelConfig(raw: unknown, where = 'model.json'): ModelConfi
   if (optimizeWs > numWs) fail(where, `"optimize_ws" (${optimizeWs}) cannot exceed "num_ws" (${numWs})`);
   if (!(config.truncation > 0 && config.truncation <= 1)) fail(where, `"truncation" must be in (0, 1], got ${config.truncation}`);
   if (!(config.dragLearningRate > 0)) fail(where, `"drag_learning_rate" must be positive, got ${config.dragLearningRate}`);
+  if (config.dragStopDistance !== undefined && !(config.dragStopDistance > 0)) fail(where, `"drag_stop_distance" must be positive, got ${config.dragStopDistance}`);
   return config;
 }

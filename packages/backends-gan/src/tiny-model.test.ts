@@ -71,6 +71,12 @@ describe('GanBackend on the tiny model', () => {
     const cfg = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as Record<string, unknown>;
     writeFileSync(join(dir, 'model.json'), JSON.stringify({ ...cfg, tensors: { ...(cfg.tensors as object), features: 'block7_out' }, feature: { name: 'block7_out', scale: 4 } }));
     await expect(loadGanBackend({ modelDir: dir })).rejects.toThrow(/names the tensor "block7_out" but synthesis.onnx has no tensor of that name/);
+    writeFileSync(join(dir, 'model.json'), JSON.stringify({ ...cfg, drag_stop_distance: 0 }));
+    await expect(loadGanBackend({ modelDir: dir })).rejects.toThrow(/"drag_stop_distance" must be positive, got 0/);
+    writeFileSync(join(dir, 'model.json'), JSON.stringify({ ...cfg, drag_stop_distance: 0.75 }));
+    const stated = await loadGanBackend({ modelDir: dir });
+    expect(stated.info.defaultStopDistance).toBe(0.75);
+    await stated.dispose();
     writeFileSync(join(dir, 'model.json'), JSON.stringify({ ...cfg, files: { ...(cfg.files as object), mapping: 'gone.onnx' } }));
     await expect(loadGanBackend({ modelDir: dir })).rejects.toThrow(/names "gone.onnx" but .* cannot be read/);
     const backend = await loadGanBackend({ modelDir: tinyModelDir });

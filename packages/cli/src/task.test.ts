@@ -77,7 +77,7 @@ describe('examples/preset-drag.json (the README main job)', () => {
     expect(task.pairs).toHaveLength(2);
     for (const { handle, target } of task.pairs) {
       for (const v of [handle.x, handle.y, target.x, target.y]) expect(v >= 0 && v <= 127).toBe(true);
-      // Longer than the default stop distance (2 px at 128 px), or the drag would be refused.
+      // Longer than any stop distance the default model could use (its own: 0.5 px), or the drag would be refused.
       expect(Math.hypot(target.x - handle.x, target.y - handle.y)).toBeGreaterThan(2);
     }
   });

@@ -47,6 +47,12 @@ export interface BackendInfo {
   /** Suggested Adam learning rate (paper: 0.001 for GANs, 0.01 for diffusion). */
   readonly defaultLearningRate: number;
   /**
+   * Stop distance, image pixels, measured to suit this model (a handle this close to its target
+   * is done). Absent: DragGAN's rule, {@link defaultStopDistance} of the image height. Optional,
+   * so backends written before it still satisfy 'v1'.
+   */
+  readonly defaultStopDistance?: number;
+  /**
    * Present when the backend computes its own fixed-region (mask) term, honouring
    * {@link ForwardOptions.fixedRegion}. Absent (GANs, the reference backend): the drag keeps the
    * region fixed in feature space, DragGAN's η·|F − F0|·(1 − M) in the motion supervisor.

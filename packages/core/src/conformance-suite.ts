@@ -70,6 +70,7 @@ export async function runConformance(
   const badInts = ints.filter((k) => !Number.isInteger(info[k]) || info[k] <= 0);
   check('info sizes are positive integers', badInts.length === 0, badInts.join(', '));
   check('info.featureScale and defaultLearningRate are positive', info.featureScale > 0 && info.defaultLearningRate > 0);
+  check('info.defaultStopDistance is absent or positive', info.defaultStopDistance === undefined || info.defaultStopDistance > 0);
 
   for (const seed of seeds) {
     const a = await backend.createLatent({ type: 'seed', seed });

@@ -6,6 +6,7 @@ import { GaussianBlobBackend } from './gaussian-blob-backend.js';
 import type { MotionSupervisor } from './motion-supervisor.js';
 import type { PointTracker } from './point-tracker.js';
 import { sampleBilinear, scatterBilinear } from './bilinear.js';
+import { stopDistanceFor } from './validate.js';
 
 /** Test double: keeps the points where they are. */
 const stayTracker: PointTracker = {
@@ -109,6 +110,19 @@ describe('DragSession', () => {
     expect(result.stopReason).toBe('converged');
     expect(result.steps).toBe(0);
     expect(result.history[0]!.converged).toBe(true);
+  });
+
+  it("stops at the backend's own stop distance when it states one, else at DragGAN's 2 px", async () => {
+    // the tracker puts the handle 1 px from its target: inside 2 px, outside 0.5 px
+    const near: PointTracker = { name: 'near', init: () => {}, track: () => [{ point: { x: 39, y: 20 }, confidence: 1 }] };
+    const plain = new GaussianBlobBackend();
+    expect((await new DragSession({ ...(await setup({ backend: plain })), tracker: near }).run()).stopReason).toBe('converged');
+    const strict: DragBackend = Object.assign(Object.create(plain) as DragBackend, { info: { ...plain.info, defaultStopDistance: 0.5 } });
+    const result = await new DragSession({ ...(await setup({ backend: strict })), tracker: near }).run();
+    expect(result.stopReason).toBe('max-steps');
+    expect(result.steps).toBe(5);
+    expect(stopDistanceFor(strict.info)).toBe(0.5);
+    expect(stopDistanceFor(plain.info)).toBe(2);
   });
 
   it('refuses bad input with messages that say what to fix', async () => {

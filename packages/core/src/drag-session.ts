@@ -6,7 +6,7 @@ import { StableDragError } from './errors.js';
 import type { MotionSupervisor, SupervisionBranch } from './motion-supervisor.js';
 import type { PointTracker } from './point-tracker.js';
 import type { DragPair, Mask, Point, RgbaImage } from './types.js';
-import { defaultStopDistance, validateBackendAndLatent, validateMask, validatePairs } from './validate.js';
+import { stopDistanceFor, validateBackendAndLatent, validateMask, validatePairs } from './validate.js';
 
 export interface DragSessionOptions {
   readonly backend: DragBackend;
@@ -158,7 +158,7 @@ export class DragSession {
     const { backend, latent, pairs, mask } = options;
     validateBackendAndLatent(backend, latent);
     const info = backend.info;
-    this.stopDistance = options.stopDistance ?? defaultStopDistance(info.imageHeight);
+    this.stopDistance = options.stopDistance ?? stopDistanceFor(info);
     this.maxSteps = options.maxSteps ?? 300;
     if (!Number.isInteger(this.maxSteps) || this.maxSteps < 1) {
       throw new StableDragError('INVALID_INPUT', `maxSteps must be a positive integer, got ${options.maxSteps}.`);

@@ -41,6 +41,7 @@ export {
   validateMask,
   validateBackendAndLatent,
   defaultStopDistance,
+  stopDistanceFor,
   validateFeatureMap,
 } from './validate.js';
 export { createRng, createNormalRng } from './prng.js';

@@ -88,6 +88,11 @@ export function defaultStopDistance(imageHeight: number): number {
   return Math.max((2 / 512) * imageHeight, 2);
 }
 
+/** The stop distance a drag on this backend uses unless told otherwise: the backend's own, else DragGAN's rule. */
+export function stopDistanceFor(info: { readonly imageHeight: number; readonly defaultStopDistance?: number }): number {
+  return info.defaultStopDistance ?? defaultStopDistance(info.imageHeight);
+}
+
 /** Checks a feature map's shape fields against its data; `what` names it in the message. */
 export function validateFeatureMap(map: FeatureMap, what: string): void {
   const fail = (message: string): never => {

@@ -55,7 +55,7 @@ Method:
   --lambda <λ>             score-fusion weight of the tracker, Eq. 2 (default ${DEFAULT_LAMBDA})
   --tau <τ>                confidence threshold rate of Eq. 5 (default ${DEFAULT_TAU})
   --mask-weight <η>        weight of the fixed-region term when a mask is given (default ${DEFAULT_MASK_WEIGHT})
-  --stop-distance <px>     a handle this close to its target is done (default max(2, 2·h/512))
+  --stop-distance <px>     a handle this close to its target is done (default: the model's, else max(2, 2·h/512))
 
 Diffusion:
   --lora-steps <n>         LoRA fine-tuning steps on the photo before the drag, 0 = no LoRA

@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import { defaultStopDistance } from '@stabledrag/core';
+import { stopDistanceFor } from '@stabledrag/core';
 import type { DragLatent, DragPair, Mask } from '@stabledrag/core';
 import type { CliContext } from '../context.js';
 import { usageError } from '../errors.js';
@@ -123,7 +123,7 @@ export function resolveSettings(run: DragRun): DragSettings {
     lambda: args.lambda ?? saved?.lambda ?? DEFAULT_LAMBDA,
     tau: args.tau ?? saved?.tau ?? DEFAULT_TAU,
     maskWeight: args.maskWeight ?? saved?.maskWeight ?? DEFAULT_MASK_WEIGHT,
-    stopDistance: args.stopDistance ?? saved?.stopDistance ?? defaultStopDistance(info.imageHeight),
+    stopDistance: args.stopDistance ?? saved?.stopDistance ?? stopDistanceFor(info),
     ...(diffusion ? { loraSteps: diffusion.loraSteps, inversionStrength: diffusion.inversionStrength } : {}),
   };
 }
