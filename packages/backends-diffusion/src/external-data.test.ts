@@ -116,7 +116,11 @@ describe('graphs over the inline limit (threshold forced to 0 on the layout mode
     const b = await trainLora({ runtime, files }, image, options);
     expect(opened).toHaveLength(4);
     expectAllClose(a.losses, b.losses, close);
-    for (const [name, v] of Object.entries(b.values)) expectAllClose(a.values[name]!, v, close);
+    // Adam divides by √v: where an adapter's gradient is near zero, the last-bit differences of
+    // float32 kernels (inline and file-backed initialisers can take different MLAS paths; seen on one
+    // 2-core VM: 1.3e-5 after two steps of lr 1e-2) come out at ~1e-5. A wrong weight would move the
+    // adapters by the steps themselves (~1e-2), far beyond this.
+    for (const [name, v] of Object.entries(b.values)) expectAllClose(a.values[name]!, v, { atol: 1e-4, rtol: 1e-4 });
     expect(readdirSync(root)).toEqual([]);
   });
 
