@@ -285,9 +285,9 @@ def main() -> None:
         tgt = to_float(buf_x[idx])
         w = G.mapping(z)
         ctrl = None
+        th = torch.erf(z / math.sqrt(2.0))  # the renderer's parameters of the batch
         if G.warp_grid:
             # the renderer's control offsets in feature-block pixels: a direct target for the head
-            th = torch.erf(z / math.sqrt(2.0))
             ctrl = torch.stack([th[:, data.WARP_X], th[:, data.WARP_Y]], 1) * (data.WARP_AMP * G.feature_res / 2)
         pred = G.geometry(w) if G.warp_grid else None
         # the head's offsets, computed once for its loss and the warp
@@ -304,7 +304,7 @@ def main() -> None:
             loss = loss + args.geo_weight * geo_l1
         if getattr(G, "keypoints", 0):
             # the keypoint head's target: the renderer's scene points, L1 in feature pixels
-            kp_true = torch.from_numpy(landmarks2.scene_keypoints(torch.erf(z / math.sqrt(2.0)).numpy()))
+            kp_true = torch.from_numpy(landmarks2.scene_keypoints(th.numpy()))
             kp_l1 = (G.keypoint_coords(w) - kp_true).abs().mean() * (G.feature_res / 2)
             loss = loss + args.geo_weight * kp_l1
         opt.zero_grad(set_to_none=True)

@@ -14,7 +14,6 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { DragBackend } from '@stabledrag/core';
 import { join, resolve } from 'node:path';
 import { compare } from '../src/aggregate.js';
-import { loadBackend } from '../src/backends.js';
 import { loadMethodFactory, type MethodSpec } from '../src/methods.js';
 import { prepareTask, runDrag, type PreparedTask, type RunRecord } from '../src/runner.js';
 import { longDragTasks } from '../src/stability.js';
@@ -45,9 +44,7 @@ async function run(): Promise<RunRecord[]> {
   // one backend per number of optimised W+ rows the configurations ask for (model.json's when unset)
   const gan = await import('@stabledrag/backends-gan/node');
   const backends = new Map<number | undefined, DragBackend>();
-  for (const rows of new Set(configs.map((c) => c.rows))) {
-    backends.set(rows, rows === undefined ? (await loadBackend('node', modelDir)).backend : await gan.loadGanBackend({ modelDir, optimizeWs: rows }));
-  }
+  for (const rows of new Set(configs.map((c) => c.rows))) backends.set(rows, await gan.loadGanBackend({ modelDir, ...(rows !== undefined ? { optimizeWs: rows } : {}) }));
   const size = backends.values().next().value!.info.imageWidth;
   const { defaultRadii } = (await import('@stabledrag/cli')) as unknown as { defaultRadii(resolution: number): { r1: number; r2: number } };
   const radii = defaultRadii(size);

@@ -173,8 +173,13 @@ async function main(): Promise<void> {
   const loaded = await loadBackend(opts.backend, opts.model);
   const { backend } = loaded;
   const factory = await loadMethodFactory({ allowStandIn: opts.backend === 'reference' });
-  const prepared: PreparedTask[] = [];
-  for (const t of tasks) prepared.push(await prepareTask(backend, t, answers.get(t.id)));
+  // one task at a time: each renders its seed (and its exact answer's images) on the one backend
+  const prepareAll = async (list: readonly BenchTask[]): Promise<PreparedTask[]> => {
+    const out: PreparedTask[] = [];
+    for (const t of list) out.push(await prepareTask(backend, t, answers.get(t.id)));
+    return out;
+  };
+  const prepared = await prepareAll(tasks);
   const withExact = prepared.filter((p) => p.exact);
   if (withExact.length) log(`exact answers for ${withExact.length} tasks`);
 
@@ -243,8 +248,7 @@ async function main(): Promise<void> {
   // unbounded score beside ours (issue #12).
   // A committed long set (faces2) gets as many tasks as Tables 1–2 ran, spread over it.
   const longTasks = longDir ? spread(await loadTasks(longDir), table2Done) : longDragTasks(table2Set.slice(0, table2Done).map((p) => p.task), backend.info.imageWidth);
-  const longSet: PreparedTask[] = [];
-  for (const t of longTasks) longSet.push(await prepareTask(backend, t));
+  const longSet = await prepareAll(longTasks);
   log(`stability: ${longSet.length} long drags`);
   const stabilityRecordsStart = records.length;
   await runAll([...table1Specs, UNBOUNDED], longSet, [60, opts.longBudget], dragDeadline, 'long');
@@ -252,8 +256,7 @@ async function main(): Promise<void> {
   writeFileSync(join(opts.out, 'long-runs.json'), JSON.stringify(longRecords));
   // Medium drags (10–20 px, faces2 sets): DragGAN and StableDrag only, as many tasks as Tables 1–2 ran.
   const mediumTasks = mediumDir ? spread(await loadTasks(mediumDir), table2Done) : [];
-  const mediumSet: PreparedTask[] = [];
-  for (const t of mediumTasks) mediumSet.push(await prepareTask(backend, t));
+  const mediumSet = await prepareAll(mediumTasks);
   if (mediumSet.length) log(`stability: ${mediumSet.length} medium drags`);
   await runAll(table1Specs, mediumSet, [60, opts.longBudget], dragDeadline, 'medium');
   const mediumRecords = records.splice(stabilityRecordsStart);
