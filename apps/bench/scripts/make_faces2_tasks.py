@@ -25,6 +25,10 @@ Medium set (--out-medium, default apps/bench/tasks-faces2-medium): the same with
 lengths between the other two sets (issue #12's held-out drags were 6-24 px); used by no sweep.
 `--sets medium` writes only it.
 
+Second short set (--sets short2, --out-short2, default apps/bench/tasks-faces2-short2): the short
+set's procedure on the faces of seeds 200 and up (no other set uses them) with its own drag seed,
+made on 2 Dec 2026 to settle issue #12's short-drag comparison on drags no sweep has seen.
+
     npx tsx --conditions=@stabledrag/source apps/bench/scripts/seed-z.ts 400 131 > tools/.cache/seed-z-131.json
     /usr/bin/python3 apps/bench/scripts/make_faces2_tasks.py --z tools/.cache/seed-z-131.json
 """
@@ -133,21 +137,21 @@ def add_half_way(info_path: str, theta0: np.ndarray, h: np.ndarray, t: np.ndarra
         f.write("\n")
 
 
-def seed_landmarks(zs: dict):
-    """(seed, theta, landmarks in px) of every seed of the --z file, in seed order."""
-    for s in sorted(zs, key=int):
+def seed_landmarks(zs: dict, first_seed: int = 0):
+    """(seed, theta, landmarks in px) of every seed >= first_seed of the --z file, in seed order."""
+    for s in sorted((k for k in zs if int(k) >= first_seed), key=int):
         theta0 = make_exact.theta_of_z(np.asarray(zs[s], np.float32))
         yield s, theta0, landmarks2.landmarks_px(theta0, faces2.RES)
 
 
-def make_short(zs: dict, count: int, seed: int, out: str) -> None:
+def make_short(zs: dict, count: int, seed: int, out: str, first_seed: int = 0) -> None:
     res = faces2.RES
     rng = np.random.default_rng(seed)
     exact_dir = os.path.join(out, "exact")
     os.makedirs(os.path.join(out, "masks"), exist_ok=True)
     os.makedirs(exact_dir, exist_ok=True)
     made = 0
-    for s, theta0, lm in seed_landmarks(zs):
+    for s, theta0, lm in seed_landmarks(zs, first_seed):
         if made >= count:
             break
         kind = KINDS[made % len(KINDS)]
@@ -232,11 +236,14 @@ def main() -> None:
     ap.add_argument("--out-long", default=os.path.join(ROOT, "apps", "bench", "tasks-faces2-long"))
     ap.add_argument("--medium-count", type=int, default=60)
     ap.add_argument("--out-medium", default=os.path.join(ROOT, "apps", "bench", "tasks-faces2-medium"))
-    ap.add_argument("--sets", default="short,long,medium", help="which sets to (re)write, comma-separated")
+    ap.add_argument("--short2-count", type=int, default=60)
+    ap.add_argument("--out-short2", default=os.path.join(ROOT, "apps", "bench", "tasks-faces2-short2"))
+    ap.add_argument("--short2-first-seed", type=int, default=200, help="the second short set's faces: seeds no other set uses")
+    ap.add_argument("--sets", default="short,long,medium", help="which sets to (re)write, comma-separated (short2 only when named)")
     args = ap.parse_args()
     sets = set(args.sets.split(","))
-    if not sets <= {"short", "long", "medium"}:
-        raise SystemExit(f"error: --sets {args.sets!r}: name some of short, long, medium")
+    if not sets <= {"short", "long", "medium", "short2"}:
+        raise SystemExit(f"error: --sets {args.sets!r}: name some of short, long, medium, short2")
     zs = json.load(open(args.z))
     if len(next(iter(zs.values()))) != faces2.P:
         raise SystemExit(f"error: the --z file has z of length {len(next(iter(zs.values())))}, faces2 needs {faces2.P}; run seed-z.ts with zDim {faces2.P}")
@@ -249,6 +256,9 @@ def main() -> None:
     if "medium" in sets:
         clear(args.out_medium)
         make_long(zs, args.medium_count, args.seed + 2, args.out_medium, (MEDIUM_MIN, MEDIUM_MAX), "medium")
+    if "short2" in sets:
+        clear(args.out_short2)
+        make_short(zs, args.short2_count, args.seed + 3, args.out_short2, args.short2_first_seed)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,8 @@ interface Options {
   longTasksDir?: string;
   /** --medium-tasks: a committed medium-drag set (10–20 px) for the stability section. */
   mediumTasksDir?: string;
+  /** --short2-tasks: a second committed short-drag set (faces no other set uses) for the stability section. */
+  short2TasksDir?: string;
   budgets: number[];
   sweepBudget: number;
   sweepEvery: number;
@@ -69,6 +71,7 @@ function parseArgs(argv: readonly string[]): Options {
     ...(val('--tasks') ? { tasksDir: resolve(val('--tasks')!) } : {}),
     ...(val('--long-tasks') ? { longTasksDir: resolve(val('--long-tasks')!) } : {}),
     ...(val('--medium-tasks') ? { mediumTasksDir: resolve(val('--medium-tasks')!) } : {}),
+    ...(val('--short2-tasks') ? { short2TasksDir: resolve(val('--short2-tasks')!) } : {}),
     budgets: (val('--budgets') ?? '40,60,80').split(',').map(Number),
     sweepBudget: Number(val('--sweep-budget') ?? 60),
     sweepEvery: Number(val('--sweep-every') ?? (quick ? 4 : 1)),
@@ -161,9 +164,10 @@ async function main(): Promise<void> {
   const tasksDir = opts.tasksDir ?? sets.tasks;
   const longDir = opts.longTasksDir ?? (opts.tasksDir ? null : sets.long);
   const mediumDir = opts.mediumTasksDir ?? (opts.tasksDir ? null : sets.medium);
+  const short2Dir = opts.short2TasksDir ?? (opts.tasksDir ? null : sets.short2);
   log(
     `model renderer ${renderer ?? 'unknown'}: tasks ${relative(benchDir, tasksDir)}, long drags ${longDir ? relative(benchDir, longDir) : 'derived from the tasks'}, ` +
-      `medium drags ${mediumDir ? relative(benchDir, mediumDir) : 'none'}`,
+      `medium drags ${mediumDir ? relative(benchDir, mediumDir) : 'none'}, second short set ${short2Dir ? relative(benchDir, short2Dir) : 'none'}`,
   );
   const allTasks = opts.backend === 'reference' ? referenceTasks(opts.quick ? 3 : 6) : await loadTasks(tasksDir);
   const answers: Map<string, ExactAnswer> = opts.backend === 'reference' ? new Map() : loadExactAnswers(tasksDir);
@@ -261,6 +265,13 @@ async function main(): Promise<void> {
   await runAll(table1Specs, mediumSet, [60, opts.longBudget], dragDeadline, 'medium');
   const mediumRecords = records.splice(stabilityRecordsStart);
   if (mediumSet.length) writeFileSync(join(opts.out, 'medium-runs.json'), JSON.stringify(mediumRecords));
+  // A second short set (faces2: seeds 200+, made after every sweep): as many tasks as Tables 1–2 ran.
+  const short2Tasks = short2Dir ? spread(await loadTasks(short2Dir), table2Done) : [];
+  const short2Set = await prepareAll(short2Tasks);
+  if (short2Set.length) log(`stability: ${short2Set.length} tasks of the second short set`);
+  await runAll(table1Specs, short2Set, [60, opts.longBudget], dragDeadline, 'short2');
+  const short2Records = records.splice(stabilityRecordsStart);
+  if (short2Set.length) writeFileSync(join(opts.out, 'short2-runs.json'), JSON.stringify(short2Records));
   // τ = 0 of Table 4 and λ = 0 of Table 5 are one configuration (λ = 0, τ = 0): run it once.
   // The sweeps get whatever time Tables 1–2 left (drags that converge early leave more).
   const sweepWanted = Math.ceil(table2Set.length / opts.sweepEvery);
@@ -399,12 +410,21 @@ async function main(): Promise<void> {
       { title: 'Long drags (20–60 px)', records: longRecords },
       { title: 'Long drags, held-out half', records: longRecords.filter((r) => (longDir ? heldOutLong.has(r.task) : heldOut.has(r.task.slice('long-'.length)))) },
       ...(mediumRecords.length ? [{ title: 'Medium drags (10–20 px; used by no sweep)', records: mediumRecords }] : []),
+      ...(short2Records.length
+        ? [
+            { title: 'Short drags, second set (faces of seeds 200+; made after every sweep, used by none)', records: short2Records },
+            {
+              title: 'Short drags, both sets pooled (the task set and the second set)',
+              records: [...taskRecords.filter((r) => r.method === 'draggan' || r.method === 'stabledrag'), ...short2Records],
+            },
+          ]
+        : []),
     ],
     [...table1Specs, UNBOUNDED].map((m) => ({ id: m.id, label: m.label })),
     [60, opts.longBudget],
     `DragGAN and StableDrag (defaults: bounded 'gated' confidence, λ = 0.3, τ = 0.4, lr ${backend.info.defaultLearningRate}) to ${opts.longBudget} steps, scored at 60 and ${opts.longBudget}; ` +
       `"paper formula" is StableDrag with the tracker's unbounded filter response (\`normalisation: 'none'\`), run on the long drags only. ` +
-      'The defaults were chosen on the even-position tasks (and their long variants) by `apps/bench/scripts/stability-sweep.ts`; the held-out rows are the odd ones; the medium drags (10–20 px, between the lengths of the other two) were used by no sweep.',
+      'The defaults were chosen on the even-position tasks (and their long variants) by `apps/bench/scripts/stability-sweep.ts`; the held-out rows are the odd ones; the medium drags (10–20 px, between the lengths of the other two) and the second short set (the same procedure on other faces, made on 2 Dec 2026 to settle the short-drag comparison) were used by no sweep.',
     renderer,
   );
 

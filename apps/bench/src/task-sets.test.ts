@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { erf } from './exact/erfinv.js';
 import { loadExactAnswers } from './exact/load-exact-answers.js';
 import { defaultTaskSets, modelRenderer } from './task-sets.js';
-import { loadTasks, pairLength } from './tasks.js';
+import { type BenchTask, loadTasks, pairLength } from './tasks.js';
 
 const benchDir = join(import.meta.dirname, '..');
 
@@ -18,7 +18,7 @@ describe('task sets by renderer', () => {
       expect(defaultTaskSets(benchDir, 'faces2').tasks).toMatch(/tasks-faces2$/);
       writeFileSync(join(dir, 'model.json'), JSON.stringify({ z_distribution: 'z ~ N(0, I)' }));
       expect(modelRenderer(dir)).toBeNull();
-      expect(defaultTaskSets(benchDir, null)).toEqual({ tasks: join(benchDir, 'tasks'), long: null, medium: null });
+      expect(defaultTaskSets(benchDir, null)).toEqual({ tasks: join(benchDir, 'tasks'), long: null, medium: null, short2: null });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -31,23 +31,14 @@ describe('task sets by renderer', () => {
 
 describe('the faces2 task sets', () => {
   it('short set: ~60 tasks, each with an exact answer that lands on its targets inside the training range', async () => {
-    const dir = join(benchDir, 'tasks-faces2');
-    const tasks = await loadTasks(dir);
-    const answers = loadExactAnswers(dir);
-    expect(tasks.length).toBeGreaterThanOrEqual(50);
-    expect(tasks.filter((t) => t.mask).length).toBeGreaterThanOrEqual(8);
-    expect(tasks.filter((t) => t.pairs.length === 2).length).toBeGreaterThanOrEqual(8);
-    for (const t of tasks) {
-      const a = answers.get(t.id)!;
-      expect(a.seed).toBe(t.seed);
-      expect(a.theta.length).toBe(131);
-      expect(Math.max(...a.theta.map(Math.abs))).toBeLessThanOrEqual(1);
-      t.pairs.forEach((p, i) => {
-        expect(pairLength(p)).toBeGreaterThanOrEqual(2.5);
-        expect(pairLength(p)).toBeLessThanOrEqual(16.5);
-        expect(Math.hypot(a.landed[i]!.x - p.target.x, a.landed[i]!.y - p.target.y)).toBeLessThanOrEqual(0.25);
-      });
-      expect(a.rendererEdit.width).toBe(128);
+    await expectShortSet('tasks-faces2');
+  });
+
+  it('second short set: the same on faces (seeds 200+) no other set uses', async () => {
+    const tasks = await expectShortSet('tasks-faces2-short2');
+    expect(Math.min(...tasks.map((t) => t.seed))).toBeGreaterThanOrEqual(200);
+    for (const other of ['tasks-faces2', 'tasks-faces2-long', 'tasks-faces2-medium']) {
+      expect(Math.max(...(await loadTasks(join(benchDir, other))).map((t) => t.seed))).toBeLessThan(200);
     }
   });
 
@@ -78,4 +69,27 @@ async function expectOnePairDrags(folder: string, min: number, max: number): Pro
     expect(pairLength(t.pairs[0]!)).toBeLessThanOrEqual(max + 0.5);
     for (const q of [t.pairs[0]!.handle, t.pairs[0]!.target]) for (const v of [q.x, q.y]) expect(v >= 0 && v <= 127).toBe(true);
   }
+}
+
+/** A short set: ≥ 50 tasks (masked and two-pair ones among them), each with an exact answer that lands on its targets inside |θ| ≤ 1. */
+async function expectShortSet(folder: string): Promise<BenchTask[]> {
+  const dir = join(benchDir, folder);
+  const tasks = await loadTasks(dir);
+  const answers = loadExactAnswers(dir);
+  expect(tasks.length).toBeGreaterThanOrEqual(50);
+  expect(tasks.filter((t) => t.mask).length).toBeGreaterThanOrEqual(8);
+  expect(tasks.filter((t) => t.pairs.length === 2).length).toBeGreaterThanOrEqual(8);
+  for (const t of tasks) {
+    const a = answers.get(t.id)!;
+    expect(a.seed).toBe(t.seed);
+    expect(a.theta.length).toBe(131);
+    expect(Math.max(...a.theta.map(Math.abs))).toBeLessThanOrEqual(1);
+    t.pairs.forEach((p, i) => {
+      expect(pairLength(p)).toBeGreaterThanOrEqual(2.5);
+      expect(pairLength(p)).toBeLessThanOrEqual(16.5);
+      expect(Math.hypot(a.landed[i]!.x - p.target.x, a.landed[i]!.y - p.target.y)).toBeLessThanOrEqual(0.25);
+    });
+    expect(a.rendererEdit.width).toBe(128);
+  }
+  return tasks;
 }

@@ -20,16 +20,23 @@ export interface TaskSets {
   readonly long: string | null;
   /** A committed medium-drag set (10–20 px, used by no sweep), or null: then none is run. */
   readonly medium: string | null;
+  /** A second committed short-drag set on faces no other set uses (used by no sweep), or null. */
+  readonly short2: string | null;
 }
 
 /**
  * The task sets made for a renderer: faces2 models get apps/bench/tasks-faces2 (with exact
- * answers), tasks-faces2-long and tasks-faces2-medium; everything else the faces.py set, whose long
+ * answers), tasks-faces2-long, tasks-faces2-medium and tasks-faces2-short2; everything else the faces.py set, whose long
  * drags are derived.
  */
 export function defaultTaskSets(benchDir: string, renderer: string | null): TaskSets {
   if (renderer === 'faces2') {
-    return { tasks: join(benchDir, 'tasks-faces2'), long: join(benchDir, 'tasks-faces2-long'), medium: join(benchDir, 'tasks-faces2-medium') };
+    return {
+      tasks: join(benchDir, 'tasks-faces2'),
+      long: join(benchDir, 'tasks-faces2-long'),
+      medium: join(benchDir, 'tasks-faces2-medium'),
+      short2: join(benchDir, 'tasks-faces2-short2'),
+    };
   }
-  return { tasks: join(benchDir, 'tasks'), long: null, medium: null };
+  return { tasks: join(benchDir, 'tasks'), long: null, medium: null, short2: null };
 }
