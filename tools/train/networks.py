@@ -231,6 +231,7 @@ class Generator(nn.Module):
         # starts at zero. A small part the L1 fit would blur away (a pupil) then has its position
         # as an input, and a drag that moves a keypoint moves the blob: the head is differentiable.
         self.keypoints, self.keypoint_sigma = keypoints, keypoint_sigma
+        self.kp_head_detached = False  # train.py --kp-detach sets it; the export is the same either way
         if keypoints:
             self.kp = EqualLinear(w_dim, 2 * keypoints)
             with torch.no_grad():
@@ -245,16 +246,22 @@ class Generator(nn.Module):
         r = self.feature_res
         return (self.geometry(w) @ self.warp_basis).reshape(w.shape[0], 2, r, r)
 
-    def keypoint_coords(self, w: torch.Tensor) -> torch.Tensor:
-        """w [B, w_dim] -> scene coordinates [B, K, 2] (x, y in [-1, 1]) of landmarks2.KEYPOINTS."""
-        return self.kp(w).reshape(w.shape[0], self.keypoints, 2)
+    def keypoint_coords(self, w: torch.Tensor, head_grad: bool = True) -> torch.Tensor:
+        """w [B, w_dim] -> scene coordinates [B, K, 2] (x, y in [-1, 1]) of landmarks2.KEYPOINTS.
+        head_grad False: the head's weights get no gradient (w still does), so that in training
+        only the keypoint loss places the blobs (train.py --kp-detach)."""
+        if head_grad:
+            out = self.kp(w)
+        else:
+            out = F.linear(w, self.kp.weight.detach() * self.kp.w_gain, self.kp.bias.detach() * self.kp.b_gain)
+        return out.reshape(w.shape[0], self.keypoints, 2)
 
     def keypoint_maps(self, w: torch.Tensor) -> torch.Tensor:
         """[B, cin, R, R] added to the feature block's input: the keypoints' Gaussian blobs at the
         feature block's pixel centres (separable: a row and a column profile per keypoint) mixed
         to the block's input channels."""
         B, r = w.shape[0], self.feature_res
-        c = self.keypoint_coords(w) * (r / 2)  # feature pixels from the centre
+        c = self.keypoint_coords(w, head_grad=not self.kp_head_detached) * (r / 2)  # feature pixels from the centre
         g = torch.arange(r, dtype=w.dtype) + (0.5 - r / 2)
         a = -0.5 / (self.keypoint_sigma * self.keypoint_sigma)
         hx = torch.exp((g - c[:, :, 0:1]) * (g - c[:, :, 0:1]) * a)  # [B, K, r]

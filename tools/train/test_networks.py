@@ -113,6 +113,64 @@ class KeypointTest(unittest.TestCase):
         G.synthesis(ws)[1].square().sum().backward()
         self.assertGreater(G.kp.weight.grad.abs().sum().item(), 0.0)
 
+    def test_a_detached_head_passes_gradient_to_w_only(self):
+        # train.py --kp-refit-every: the image loss must not move the head, but a drag's gradient
+        # must still reach w through it (the exported graph is the same)
+        torch.manual_seed(0)
+        G = Generator(**CONFIGS["faces2wk"])
+        G.kp_head_detached = True
+        with torch.no_grad():
+            G.kp.weight.normal_()
+            G.kp_proj.normal_()
+        ws = torch.randn(1, G.num_ws, G.w_dim, requires_grad=True)
+        G.synthesis(ws)[1].square().sum().backward()
+        self.assertIsNone(G.kp.weight.grad)
+        g_detached = ws.grad[0, 0].clone()
+        self.assertGreater(g_detached.abs().sum().item(), 0.0)
+        G.kp_head_detached = False
+        ws.grad = None
+        G.synthesis(ws)[1].square().sum().backward()
+        self.assertTrue(torch.allclose(ws.grad[0, 0], g_detached, atol=1e-5))
+
+
+class TrainHelpersTest(unittest.TestCase):
+    def test_keypoint_head_refit_is_the_least_squares_solution(self):
+        import train  # noqa: E402 (argparse only runs in main)
+
+        torch.manual_seed(0)
+        G = Generator(**CONFIGS["faces2wk"])
+        G_ema = Generator(**CONFIGS["faces2wk"])
+        train.fit_keypoint_head(G, G_ema, np.random.default_rng(0), n=600)
+        # the head's answer is the fit: its residual is orthogonal to every w direction and the constant
+        z = torch.from_numpy(np.random.default_rng(0).standard_normal((600, G.z_dim)).astype(np.float32))
+        import landmarks2  # noqa: E402
+
+        kp = torch.from_numpy(landmarks2.scene_keypoints(torch.erf(z / math.sqrt(2.0)).numpy())).reshape(600, -1)
+        with torch.no_grad():
+            w = G.mapping(z)
+            res = G.keypoint_coords(w).reshape(600, -1) - kp
+        a = torch.cat([w, torch.ones(600, 1)], 1)
+        self.assertLess((a.T @ res).abs().max().item() / (a.abs().sum(0).max().item() * res.abs().max().item()), 1e-3)
+
+    def test_adam_moments_carry_over_by_name(self):
+        import train  # noqa: E402
+
+        torch.manual_seed(0)
+        G0 = Generator(**CONFIGS["faces2w"])
+        opt0 = train.make_adam(G0, 1e-3, 10.0)
+        G0(torch.randn(2, G0.z_dim)).mean().backward()
+        opt0.step()
+        G = Generator(**CONFIGS["faces2wk"])
+        opt = train.make_adam(G, 1e-3, 10.0)
+        n = train.carry_adam_state(opt, dict(config=CONFIGS["faces2w"], opt=opt0.state_dict()), G)
+        self.assertEqual(n, sum(1 for _ in G0.parameters()))
+        src = dict(G0.named_parameters())
+        for name, p in G.named_parameters():
+            if name in src:
+                self.assertTrue(torch.equal(opt.state[p]["exp_avg_sq"], opt0.state[src[name]]["exp_avg_sq"]))
+            else:
+                self.assertNotIn(p, opt.state)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -125,6 +125,41 @@ def load_adam_state(opt: torch.optim.Adam, saved: dict, G: torch.nn.Module) -> N
             opt.state[p] = {k: (v.clone() if torch.is_tensor(v) else v) for k, v in saved["state"][i].items()}
 
 
+def carry_adam_state(opt: torch.optim.Adam, ck: dict, G: torch.nn.Module) -> int:
+    """--init-from: Adam moments of the parameters the two networks share, matched by name (a fresh
+    Adam on a trained network takes its first steps at full size in every direction)."""
+    G0 = Generator(**ck["config"])
+    opt0 = make_adam(G0, 1.0, 1.0)
+    name_of = {id(p): n for n, p in G0.named_parameters()}
+    saved_order = [name_of[id(p)] for g in opt0.param_groups for p in g["params"]]
+    saved_ids = [i for g in ck["opt"]["param_groups"] for i in g["params"]]
+    if len(saved_ids) != len(saved_order):
+        return 0
+    params = dict(G.named_parameters())
+    n = 0
+    for name, i in zip(saved_order, saved_ids):
+        if name in params and i in ck["opt"]["state"] and ck["opt"]["state"][i]["exp_avg"].shape == params[name].shape:
+            opt.state[params[name]] = {k: (v.clone() if torch.is_tensor(v) else v) for k, v in ck["opt"]["state"][i].items()}
+            n += 1
+    return n
+
+
+def fit_keypoint_head(G, G_ema, rng: np.random.Generator, n: int = 4096) -> float:
+    """Least-squares keypoint head on the mapping's w (both generators), so the blobs start where the
+    scene points are instead of at the centre. Returns the fit's held-out L1 in feature pixels."""
+    z = torch.from_numpy(rng.standard_normal((n + 512, G.z_dim)).astype(np.float32))
+    kp = torch.from_numpy(landmarks2.scene_keypoints(torch.erf(z / math.sqrt(2.0)).numpy())).reshape(len(z), -1)
+    errs = []
+    with torch.no_grad():
+        for net in (G, G_ema):  # each with its own mapping
+            a = torch.cat([net.mapping(z), torch.ones(len(z), 1)], 1)
+            sol = torch.linalg.lstsq(a[:n].double(), kp[:n].double()).solution.float()  # [w_dim + 1, 2K]
+            net.kp.weight.copy_(sol[:-1].T / net.kp.w_gain)
+            net.kp.bias.copy_(sol[-1] / net.kp.b_gain)
+            errs.append(((a[n:] @ sol - kp[n:]).abs().mean() * (G.feature_res / 2)).item())
+    return errs[0]
+
+
 def lr_at(progress: float, base: float, warmup: float) -> float:
     if progress < warmup:
         return base * max(progress / warmup, 0.02)
@@ -172,6 +207,20 @@ def main() -> None:
         "--geo-weight", type=float, default=1.0,
         help="weight of the L1 between the network's displacement-field offsets and the renderer's (networks with warp_grid)",
     )
+    ap.add_argument(
+        "--kp-detach", action="store_true",
+        help="keypoint head (faces2wk) trained by its own loss only, on a detached w: that loss cannot move the mapping "
+        "every W+ row reads, and the image loss cannot move the blobs off the scene points",
+    )
+    ap.add_argument(
+        "--kp-fit-init", action="store_true",
+        help="with --init-from: start the keypoint head at the least-squares fit of the scene points on the mapping's w",
+    )
+    ap.add_argument(
+        "--kp-refit-every", type=int, default=0,
+        help="keypoint head (faces2wk) not trained by gradient: refitted by least squares on the current mapping every N steps "
+        "(Adam at the mapping's rate moved it ~0.3 feature px per step)",
+    )
     ap.add_argument("--log-every", type=int, default=20)
     args = ap.parse_args()
 
@@ -192,6 +241,10 @@ def main() -> None:
     for p in G_ema.parameters():
         p.requires_grad_(False)
     opt = make_adam(G, args.lr, args.mapping_lr_scale)
+    G.kp_head_detached = bool(args.kp_detach or args.kp_refit_every)
+    if args.kp_refit_every and getattr(G, "keypoints", 0):
+        for p in G.kp.parameters():
+            p.requires_grad_(False)  # Adam skips it; a drag's gradient still reaches w through it
     step, elapsed = 0, 0.0
     log_path = os.path.join(args.out, "train_log.csv")
     ckpt_path = os.path.join(CKPT_DIR, "latest.pt")
@@ -214,6 +267,12 @@ def main() -> None:
                 if unexpected or any(not k.startswith(("geo.", "mapping.skip.", "pos.", "kp.", "kp_proj")) for k in missing):
                     sys.exit(f"error: {args.init_from} does not fit --config {args.config} (missing {missing}, unexpected {unexpected})")
             print(f"initialised from {args.init_from} (step {ck['step']}); new layers: {missing}", flush=True)
+            if "opt" in ck:
+                n = carry_adam_state(opt, ck, G)
+                print(f"carried Adam moments of {n} parameters from {args.init_from}", flush=True)
+            if args.kp_fit_init and getattr(G, "keypoints", 0):
+                err = fit_keypoint_head(G, G_ema, np.random.default_rng(args.seed + 1))
+                print(f"keypoint head fitted by least squares: held-out L1 {err:.3f} feature px", flush=True)
         with open(log_path, "w", newline="") as f:
             csv.writer(f).writerow(["step", "elapsed_s", "images_seen", "lr", "loss", "l1", "eval_l1_ema"])
 
@@ -249,6 +308,7 @@ def main() -> None:
     eval_l1 = float("nan")
     geo_l1 = torch.tensor(float("nan"))
     kp_l1 = torch.tensor(float("nan"))
+    kp_fit = float("nan")
     eval_raw = float("nan")
 
     def save_ckpt() -> None:
@@ -302,10 +362,14 @@ def main() -> None:
         if G.warp_grid:
             geo_l1 = (pred - ctrl).abs().mean()
             loss = loss + args.geo_weight * geo_l1
-        if getattr(G, "keypoints", 0):
+        if args.kp_refit_every and getattr(G, "keypoints", 0) and (step % args.kp_refit_every == 0 or kp_fit != kp_fit):
+            kp_fit = fit_keypoint_head(G, G_ema, rng, 2048)
+        if getattr(G, "keypoints", 0) and args.kp_refit_every:
+            kp_l1 = torch.tensor(kp_fit)  # the last refit's held-out error, for the log
+        elif getattr(G, "keypoints", 0):
             # the keypoint head's target: the renderer's scene points, L1 in feature pixels
             kp_true = torch.from_numpy(landmarks2.scene_keypoints(th.numpy()))
-            kp_l1 = (G.keypoint_coords(w) - kp_true).abs().mean() * (G.feature_res / 2)
+            kp_l1 = (G.keypoint_coords(w.detach() if args.kp_detach else w) - kp_true).abs().mean() * (G.feature_res / 2)
             loss = loss + args.geo_weight * kp_l1
         opt.zero_grad(set_to_none=True)
         loss.backward()
