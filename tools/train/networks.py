@@ -231,7 +231,7 @@ class Generator(nn.Module):
         # starts at zero. A small part the L1 fit would blur away (a pupil) then has its position
         # as an input, and a drag that moves a keypoint moves the blob: the head is differentiable.
         self.keypoints, self.keypoint_sigma = keypoints, keypoint_sigma
-        self.kp_head_detached = False  # train.py --kp-detach sets it; the export is the same either way
+        self.kp_head_detached = False  # train.py --kp-detach / --kp-refit-every set it; the export is the same either way
         if keypoints:
             self.kp = EqualLinear(w_dim, 2 * keypoints)
             with torch.no_grad():
@@ -249,7 +249,8 @@ class Generator(nn.Module):
     def keypoint_coords(self, w: torch.Tensor, head_grad: bool = True) -> torch.Tensor:
         """w [B, w_dim] -> scene coordinates [B, K, 2] (x, y in [-1, 1]) of landmarks2.KEYPOINTS.
         head_grad False: the head's weights get no gradient (w still does), so that in training
-        only the keypoint loss places the blobs (train.py --kp-detach)."""
+        only the keypoint loss or the least-squares refit places the blobs (train.py --kp-detach,
+        --kp-refit-every)."""
         if head_grad:
             out = self.kp(w)
         else:

@@ -112,6 +112,11 @@ def make_adam(G: torch.nn.Module, lr: float, mapping_lr_scale: float) -> torch.o
     return torch.optim.Adam(groups, lr=lr, betas=(0.9, 0.99))
 
 
+def _state_copy(state: dict) -> dict:
+    """One parameter's saved Adam state, its tensors cloned (the checkpoint stays untouched)."""
+    return {k: (v.clone() if torch.is_tensor(v) else v) for k, v in state.items()}
+
+
 def load_adam_state(opt: torch.optim.Adam, saved: dict, G: torch.nn.Module) -> None:
     """Loads Adam moments parameter by parameter, so a checkpoint saved with one group (before
     --mapping-lr-scale: the order of G.parameters()) resumes into the two groups of make_adam."""
@@ -122,7 +127,7 @@ def load_adam_state(opt: torch.optim.Adam, saved: dict, G: torch.nn.Module) -> N
         sys.exit("error: the checkpoint's optimiser has another number of parameters; use the same --config")
     for p, i in zip(params, order):
         if i in saved["state"]:
-            opt.state[p] = {k: (v.clone() if torch.is_tensor(v) else v) for k, v in saved["state"][i].items()}
+            opt.state[p] = _state_copy(saved["state"][i])
 
 
 def carry_adam_state(opt: torch.optim.Adam, ck: dict, G: torch.nn.Module) -> int:
@@ -139,14 +144,15 @@ def carry_adam_state(opt: torch.optim.Adam, ck: dict, G: torch.nn.Module) -> int
     n = 0
     for name, i in zip(saved_order, saved_ids):
         if name in params and i in ck["opt"]["state"] and ck["opt"]["state"][i]["exp_avg"].shape == params[name].shape:
-            opt.state[params[name]] = {k: (v.clone() if torch.is_tensor(v) else v) for k, v in ck["opt"]["state"][i].items()}
+            opt.state[params[name]] = _state_copy(ck["opt"]["state"][i])
             n += 1
     return n
 
 
 def fit_keypoint_head(G, G_ema, rng: np.random.Generator, n: int = 4096) -> float:
-    """Least-squares keypoint head on the mapping's w (both generators), so the blobs start where the
-    scene points are instead of at the centre. Returns the fit's held-out L1 in feature pixels."""
+    """Sets the keypoint head of both generators to the least-squares fit of the scene points on
+    their own mapping's w (--kp-fit-init once, --kp-refit-every N every N steps). Returns the raw
+    generator's fit error on 512 further draws, L1 in feature pixels."""
     z = torch.from_numpy(rng.standard_normal((n + 512, G.z_dim)).astype(np.float32))
     kp = torch.from_numpy(landmarks2.scene_keypoints(torch.erf(z / math.sqrt(2.0)).numpy())).reshape(len(z), -1)
     errs = []
@@ -241,8 +247,10 @@ def main() -> None:
     for p in G_ema.parameters():
         p.requires_grad_(False)
     opt = make_adam(G, args.lr, args.mapping_lr_scale)
+    has_kp = bool(getattr(G, "keypoints", 0))
+    refit_kp = bool(args.kp_refit_every) and has_kp
     G.kp_head_detached = bool(args.kp_detach or args.kp_refit_every)
-    if args.kp_refit_every and getattr(G, "keypoints", 0):
+    if refit_kp:
         for p in G.kp.parameters():
             p.requires_grad_(False)  # Adam skips it; a drag's gradient still reaches w through it
     step, elapsed = 0, 0.0
@@ -270,7 +278,7 @@ def main() -> None:
             if "opt" in ck:
                 n = carry_adam_state(opt, ck, G)
                 print(f"carried Adam moments of {n} parameters from {args.init_from}", flush=True)
-            if args.kp_fit_init and getattr(G, "keypoints", 0):
+            if args.kp_fit_init and has_kp:
                 err = fit_keypoint_head(G, G_ema, np.random.default_rng(args.seed + 1))
                 print(f"keypoint head fitted by least squares: held-out L1 {err:.3f} feature px", flush=True)
         with open(log_path, "w", newline="") as f:
@@ -362,11 +370,11 @@ def main() -> None:
         if G.warp_grid:
             geo_l1 = (pred - ctrl).abs().mean()
             loss = loss + args.geo_weight * geo_l1
-        if args.kp_refit_every and getattr(G, "keypoints", 0) and (step % args.kp_refit_every == 0 or kp_fit != kp_fit):
-            kp_fit = fit_keypoint_head(G, G_ema, rng, 2048)
-        if getattr(G, "keypoints", 0) and args.kp_refit_every:
-            kp_l1 = torch.tensor(kp_fit)  # the last refit's held-out error, for the log
-        elif getattr(G, "keypoints", 0):
+        if refit_kp:
+            if step % args.kp_refit_every == 0 or math.isnan(kp_fit):
+                kp_fit = fit_keypoint_head(G, G_ema, rng, 2048)
+            kp_l1 = torch.tensor(kp_fit)  # the last refit's error, for the log
+        elif has_kp:
             # the keypoint head's target: the renderer's scene points, L1 in feature pixels
             kp_true = torch.from_numpy(landmarks2.scene_keypoints(th.numpy()))
             kp_l1 = (G.keypoint_coords(w.detach() if args.kp_detach else w) - kp_true).abs().mean() * (G.feature_res / 2)

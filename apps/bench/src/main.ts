@@ -403,10 +403,11 @@ async function main(): Promise<void> {
   const heldOut = new Set(tasks.filter((_, i) => i % 2 === 1).map((t) => t.id));
   // A committed long set is its own list: its odd positions are the held-out half.
   const heldOutLong = new Set(longTasks.filter((_, i) => i % 2 === 1).map((t) => t.id));
+  const taskPairRecords = taskRecords.filter((r) => r.method === 'draggan' || r.method === 'stabledrag');
   const stability = renderStability(
     [
-      { title: 'The task set', records: taskRecords.filter((r) => r.method === 'draggan' || r.method === 'stabledrag') },
-      { title: 'The task set, held-out half (not used to choose the defaults)', records: taskRecords.filter((r) => heldOut.has(r.task) && (r.method === 'draggan' || r.method === 'stabledrag')) },
+      { title: 'The task set', records: taskPairRecords },
+      { title: 'The task set, held-out half (not used to choose the defaults)', records: taskPairRecords.filter((r) => heldOut.has(r.task)) },
       { title: 'Long drags (20–60 px)', records: longRecords },
       { title: 'Long drags, held-out half', records: longRecords.filter((r) => (longDir ? heldOutLong.has(r.task) : heldOut.has(r.task.slice('long-'.length)))) },
       ...(mediumRecords.length ? [{ title: 'Medium drags (10–20 px; used by no sweep)', records: mediumRecords }] : []),
@@ -415,7 +416,7 @@ async function main(): Promise<void> {
             { title: 'Short drags, second set (faces of seeds 200+; made after every sweep, used by none)', records: short2Records },
             {
               title: 'Short drags, both sets pooled (the task set and the second set)',
-              records: [...taskRecords.filter((r) => r.method === 'draggan' || r.method === 'stabledrag'), ...short2Records],
+              records: [...taskPairRecords, ...short2Records],
             },
           ]
         : []),
