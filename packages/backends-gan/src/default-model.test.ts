@@ -29,15 +29,16 @@ describe('the embedded default model', () => {
   });
 
   it('loads as a GanBackend and passes the conformance suite', async () => {
-    // The displacement field resamples by linear interpolation, piecewise linear in the warp:
-    // central differences of 1e-2 cross its kinks, and float32 rounding alone puts ~1e-3 on
-    // ⟨vjp(u), v⟩ of this size, so the tolerance here is loose; the exact check is the PyTorch
-    // autograd comparison above.
+    // The displacement field resamples by linear interpolation (kinks in the warp) and the keypoint
+    // blobs are Gaussians of sigma 1 feature pixel, so ⟨u, features⟩ curves fast along w: central
+    // differences of 1e-2 were off by 0.05-0.16 on the 7 Dec 2026 export, of 1e-3 by at most 0.04
+    // (float32 rounding of the FD itself is ~0.03 here: 1e-3 and 3e-4 differ by that). The exact
+    // check is the PyTorch autograd comparison above; this one catches a wrong graph.
     const report = await assertConformance(() => loadGanBackend(), {
       seeds: [0],
       directions: 2,
-      epsilon: 1e-2,
-      vjpTolerance: { atol: 1.5e-2, rtol: 3e-2 },
+      epsilon: 1e-3,
+      vjpTolerance: { atol: 5e-2, rtol: 3e-2 },
     });
     expect(report.passed).toBe(true);
   });
