@@ -152,6 +152,26 @@ class TrainHelpersTest(unittest.TestCase):
         a = torch.cat([w, torch.ones(600, 1)], 1)
         self.assertLess((a.T @ res).abs().max().item() / (a.abs().sum(0).max().item() * res.abs().max().item()), 1e-3)
 
+    def test_ridge_solve_is_the_fit_on_noisy_inputs(self):
+        import train  # noqa: E402
+
+        g = torch.Generator().manual_seed(0)
+        # inputs that fill 3 of 8 dimensions, as the mapping's w fill z_dim of w_dim
+        w = torch.randn(400, 3, generator=g, dtype=torch.float64) @ torch.randn(3, 8, generator=g, dtype=torch.float64)
+        a = torch.cat([w, torch.ones(400, 1, dtype=torch.float64)], 1)
+        b = w @ torch.randn(8, 2, generator=g, dtype=torch.float64) + 0.5
+        self.assertTrue(torch.allclose(train.ridge_solve(a, b, 0.0), torch.linalg.lstsq(a, b).solution))
+        lam = 400 * 0.1**2
+        x = train.ridge_solve(a, b, lam)
+        # stationary point of |a x - b|^2 + lam |x[:-1]|^2: the bias row is not penalised
+        grad = a.T @ (a @ x - b) + lam * torch.cat([x[:-1], torch.zeros(1, 2, dtype=torch.float64)])
+        self.assertLess(grad.abs().max().item(), 1e-8)
+        # off the inputs' span the ridge head answers nothing: a step orthogonal to the span moves it by 0
+        q, _ = torch.linalg.qr(w.T)
+        off = torch.randn(8, generator=g, dtype=torch.float64)
+        off = off - q @ (q.T @ off)
+        self.assertLess((off @ x[:-1]).abs().max().item(), 1e-8)
+
     def test_adam_moments_carry_over_by_name(self):
         import train  # noqa: E402
 

@@ -149,21 +149,35 @@ def carry_adam_state(opt: torch.optim.Adam, ck: dict, G: torch.nn.Module) -> int
     return n
 
 
-def fit_keypoint_head(G, G_ema, rng: np.random.Generator, n: int = 4096) -> float:
+def fit_keypoint_head(G, G_ema, rng: np.random.Generator, n: int = 4096, noise: float = 0.0) -> float:
     """Sets the keypoint head of both generators to the least-squares fit of the scene points on
     their own mapping's w (--kp-fit-init once, --kp-refit-every N every N steps). Returns the raw
-    generator's fit error on 512 further draws, L1 in feature pixels."""
+    generator's fit error on 512 further draws, L1 in feature pixels.
+
+    noise > 0 (--kp-noise) fits as if each w carried isotropic Gaussian noise of that standard
+    deviation per coordinate, i.e. ridge regression with n * noise^2 on the weights (not the bias):
+    the mapping's w fill only z_dim of the w_dim dimensions, so a plain fit is free to answer wildly
+    off them, where a drag's W+ goes (tools/README.md, "Next session" item 3)."""
     z = torch.from_numpy(rng.standard_normal((n + 512, G.z_dim)).astype(np.float32))
     kp = torch.from_numpy(landmarks2.scene_keypoints(torch.erf(z / math.sqrt(2.0)).numpy())).reshape(len(z), -1)
     errs = []
     with torch.no_grad():
         for net in (G, G_ema):  # each with its own mapping
             a = torch.cat([net.mapping(z), torch.ones(len(z), 1)], 1)
-            sol = torch.linalg.lstsq(a[:n].double(), kp[:n].double()).solution.float()  # [w_dim + 1, 2K]
+            sol = ridge_solve(a[:n].double(), kp[:n].double(), n * noise**2).float()  # [w_dim + 1, 2K]
             net.kp.weight.copy_(sol[:-1].T / net.kp.w_gain)
             net.kp.bias.copy_(sol[-1] / net.kp.b_gain)
             errs.append(((a[n:] @ sol - kp[n:]).abs().mean() * (G.feature_res / 2)).item())
     return errs[0]
+
+
+def ridge_solve(a: torch.Tensor, b: torch.Tensor, lam: float) -> torch.Tensor:
+    """argmin_x |a x - b|^2 + lam |x[:-1]|^2 (the last column of a is the bias's ones)."""
+    if lam <= 0:
+        return torch.linalg.lstsq(a, b).solution
+    reg = torch.eye(a.shape[1], dtype=a.dtype) * lam
+    reg[-1, -1] = 0.0
+    return torch.linalg.solve(a.T @ a + reg, a.T @ b)
 
 
 def lr_at(progress: float, base: float, warmup: float) -> float:
@@ -227,6 +241,12 @@ def main() -> None:
         help="keypoint head (faces2wk) not trained by gradient: refitted by least squares on the current mapping every N steps "
         "(Adam at the mapping's rate moved it ~0.3 feature px per step)",
     )
+    ap.add_argument(
+        "--kp-noise", type=float, default=0.0,
+        help="the keypoint head's least-squares fits as if w carried isotropic noise of this std per coordinate (ridge): "
+        "0.1 makes the head answer a random step off the mapping's w as it answers a step towards other seeds' w "
+        "(tools/train/kp_head_check.py); 0 = the plain fit of the runs before 7 Dec 2026",
+    )
     ap.add_argument("--log-every", type=int, default=20)
     args = ap.parse_args()
 
@@ -279,7 +299,7 @@ def main() -> None:
                 n = carry_adam_state(opt, ck, G)
                 print(f"carried Adam moments of {n} parameters from {args.init_from}", flush=True)
             if args.kp_fit_init and has_kp:
-                err = fit_keypoint_head(G, G_ema, np.random.default_rng(args.seed + 1))
+                err = fit_keypoint_head(G, G_ema, np.random.default_rng(args.seed + 1), noise=args.kp_noise)
                 print(f"keypoint head fitted by least squares: held-out L1 {err:.3f} feature px", flush=True)
         with open(log_path, "w", newline="") as f:
             csv.writer(f).writerow(["step", "elapsed_s", "images_seen", "lr", "loss", "l1", "eval_l1_ema"])
@@ -372,7 +392,7 @@ def main() -> None:
             loss = loss + args.geo_weight * geo_l1
         if refit_kp:
             if step % args.kp_refit_every == 0 or math.isnan(kp_fit):
-                kp_fit = fit_keypoint_head(G, G_ema, rng, 2048)
+                kp_fit = fit_keypoint_head(G, G_ema, rng, 2048, noise=args.kp_noise)
             kp_l1 = torch.tensor(kp_fit)  # the last refit's error, for the log
         elif has_kp:
             # the keypoint head's target: the renderer's scene points, L1 in feature pixels

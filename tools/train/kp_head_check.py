@@ -1,0 +1,68 @@
+"""How the keypoint head (faces2wk) answers off the mapping's w, where a drag's W+ goes: refits it
+by train.fit_keypoint_head with each --kp-noise and prints, in image pixels, the fit error on held-out
+w, the keypoints' move for random steps of norm STEP in ws[0] and for steps of the same norm
+towards other seeds' w, and the raw generator's held-out L1 with that head.
+
+    /usr/bin/python3 tools/train/kp_head_check.py CKPT [--noise 0 0.01 0.03 0.1] [--step 0.45] [--save OUT.pt --save-noise S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import train  # noqa: E402
+from networks import Generator  # noqa: E402
+
+
+def responses(G, step: float) -> tuple[float, float]:
+    g = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        w = G.mapping(torch.randn(17, G.z_dim, generator=g))
+        w0 = w[:1]
+        rand = torch.randn(16, w.shape[1], generator=g)
+        toward = w[1:] - w0
+        out = []
+        for d in (rand, toward):
+            d = d / d.norm(dim=1, keepdim=True) * step
+            kp = lambda x: G.keypoint_coords(x) * (G.feature_res * 2)  # [-1, 1] -> 128-px image pixels / 2 * 128
+            out.append((kp(w0 + d) - kp(w0)).norm(dim=-1).mean().item())
+    return out[0], out[1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("ckpt")
+    ap.add_argument("--noise", type=float, nargs="+", default=[0.0, 0.01, 0.03, 0.1])
+    ap.add_argument("--step", type=float, default=0.45)
+    ap.add_argument("--save", help="write the checkpoint with the head refitted at --save-noise")
+    ap.add_argument("--save-noise", type=float, default=0.03)
+    args = ap.parse_args()
+    ck = torch.load(args.ckpt)
+    G = Generator(**ck["config"]).eval()
+    G_ema = Generator(**ck["config"]).eval()
+    G.load_state_dict(ck["G"])
+    G_ema.load_state_dict(ck["G_ema"])
+    z_eval = np.random.default_rng(12345).standard_normal((32, ck["config"]["z_dim"])).astype(np.float32)  # train.py's held-out set
+    x_eval = train.to_float(train.render_z(z_eval, train.faces2, ck["config"]["resolution"]))
+    print("noise  fit error (px)  random step (px)  step toward seeds (px)  held-out L1 (EMA)")
+    for noise in sorted(set(args.noise + ([args.save_noise] if args.save else []))):
+        err = train.fit_keypoint_head(G, G_ema, np.random.default_rng(0), noise=noise) * 4  # feature px -> image px
+        rand, toward = responses(G_ema, args.step)
+        with torch.no_grad():
+            l1 = (G_ema(torch.from_numpy(z_eval)) - x_eval).abs().mean().item()
+        print(f"{noise:5.3f}  {err:14.2f}  {rand:16.2f}  {toward:22.2f}  {l1:.4f}")
+        if args.save and noise == args.save_noise:
+            ck = {**ck, "G": G.state_dict(), "G_ema": G_ema.state_dict()}
+            torch.save(ck, args.save)
+            print(f"wrote {args.save} (head refitted with noise {noise})")
+
+
+if __name__ == "__main__":
+    main()
