@@ -21,18 +21,18 @@ import train  # noqa: E402
 from networks import Generator  # noqa: E402
 
 
-def responses(G, step: float) -> tuple[float, float]:
+def responses(G, step: float, res: int) -> tuple[float, float]:
     g = torch.Generator().manual_seed(1)
     with torch.no_grad():
         w = G.mapping(torch.randn(17, G.z_dim, generator=g))
         w0 = w[:1]
         rand = torch.randn(16, w.shape[1], generator=g)
         toward = w[1:] - w0
+        kp0 = G.keypoint_coords(w0)
         out = []
         for d in (rand, toward):
             d = d / d.norm(dim=1, keepdim=True) * step
-            kp = lambda x: G.keypoint_coords(x) * (G.feature_res * 2)  # [-1, 1] -> 128-px image pixels / 2 * 128
-            out.append((kp(w0 + d) - kp(w0)).norm(dim=-1).mean().item())
+            out.append(((G.keypoint_coords(w0 + d) - kp0).norm(dim=-1) * (res / 2)).mean().item())  # [-1, 1] -> image px
     return out[0], out[1]
 
 
@@ -49,12 +49,12 @@ def main() -> None:
     G_ema = Generator(**ck["config"]).eval()
     G.load_state_dict(ck["G"])
     G_ema.load_state_dict(ck["G_ema"])
-    z_eval = np.random.default_rng(12345).standard_normal((32, ck["config"]["z_dim"])).astype(np.float32)  # train.py's held-out set
-    x_eval = train.to_float(train.render_z(z_eval, train.faces2, ck["config"]["resolution"]))
+    res = ck["config"]["resolution"]
+    z_eval, x_eval = train.held_out_set(train.faces2, ck["config"])
     print("noise  fit error (px)  random step (px)  step toward seeds (px)  held-out L1 (EMA)")
     for noise in sorted(set(args.noise + ([args.save_noise] if args.save else []))):
-        err = train.fit_keypoint_head(G, G_ema, np.random.default_rng(0), noise=noise) * 4  # feature px -> image px
-        rand, toward = responses(G_ema, args.step)
+        err = train.fit_keypoint_head(G, G_ema, np.random.default_rng(0), noise=noise) * res / G.feature_res  # feature px -> image px
+        rand, toward = responses(G_ema, args.step, res)
         with torch.no_grad():
             l1 = (G_ema(torch.from_numpy(z_eval)) - x_eval).abs().mean().item()
         print(f"{noise:5.3f}  {err:14.2f}  {rand:16.2f}  {toward:22.2f}  {l1:.4f}")

@@ -160,7 +160,10 @@ class TrainHelpersTest(unittest.TestCase):
         w = torch.randn(400, 3, generator=g, dtype=torch.float64) @ torch.randn(3, 8, generator=g, dtype=torch.float64)
         a = torch.cat([w, torch.ones(400, 1, dtype=torch.float64)], 1)
         b = w @ torch.randn(8, 2, generator=g, dtype=torch.float64) + 0.5
-        self.assertTrue(torch.allclose(train.ridge_solve(a, b, 0.0), torch.linalg.lstsq(a, b).solution))
+        # lam = 0 is the plain least-squares fit (on full-rank inputs: on these rank-deficient ones the
+        # lstsq minimiser is not unique, and two calls were seen to differ)
+        a_full = torch.cat([torch.randn(400, 8, generator=g, dtype=torch.float64), torch.ones(400, 1, dtype=torch.float64)], 1)
+        self.assertTrue(torch.allclose(train.ridge_solve(a_full, b, 0.0), torch.linalg.lstsq(a_full, b).solution))
         lam = 400 * 0.1**2
         x = train.ridge_solve(a, b, lam)
         # stationary point of |a x - b|^2 + lam |x[:-1]|^2: the bias row is not penalised
