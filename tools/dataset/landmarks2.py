@@ -47,6 +47,13 @@ def _scene_points(theta: np.ndarray) -> dict[str, tuple[float, float]]:
         gy = 0.30 * t["gaze_y"] * erh
         pts[f"pupil_{key}"] = world(exx + gx, eyy + gy)
         pts[f"eye_{key}"] = world(exx, eyy)
+        # the lid line's middle (faces2.render: lid_y at ex_ = 0) and the brow's two ends
+        close = 0.04 + 0.56 * (t[f"lid_{key}"] + 1) * 0.5
+        pts[f"lid_{key}"] = world(exx, eyy - erh + 2 * erh * close)
+        bh = eyy - ers * (1.25 + 0.45 * (t[f"brow_{key}_y"] + 1) * 0.5)
+        tilt = 0.40 * t[f"brow_{key}_tilt"]
+        pts[f"brow_in_{key}"] = world(exx - side * ers * 0.95, bh - tilt * ers)
+        pts[f"brow_out_{key}"] = world(exx + side * ers * 1.15, bh + 0.15 * ers)
         vis = float(np.clip(1.0 - side * yaw * 0.8, 0.15, 1.0))
         ex = side * (hw * 0.97 - 0.2 * fshift * side + 0.05 * (t[f"ear_{key}_out"] + 0.3) * vis)
         pts[f"ear_{key}"] = world(ex, 0.02 * s + 0.08 * t[f"ear_{key}_y"])
@@ -62,21 +69,34 @@ def _scene_points(theta: np.ndarray) -> dict[str, tuple[float, float]]:
     pts["mouth_corner_l"] = world(mcx - mw + 0.06 * t["mouth_l_x"], my + 0.06 * t["mouth_l_y"])
     pts["mouth_corner_r"] = world(mcx + mw + 0.06 * t["mouth_r_x"], my + 0.06 * t["mouth_r_y"])
     nl = hh * (0.20 + 0.07 * t["nose_length"])
-    pts["nose_tip"] = world(fshift * 1.25 + 0.05 * t["nose_x"], 0.03 * hh + nl + 0.04 * t["nose_y"])
+    nx, ny_tip = fshift * 1.25 + 0.05 * t["nose_x"], 0.03 * hh + nl + 0.04 * t["nose_y"]
+    pts["nose_tip"] = world(nx, ny_tip)
+    pts["nose_top"] = world(fshift * 1.1, 0.03 * hh)
+    nw = 0.040 * s * (1 + 0.3 * t["nose_width"])
+    pts["nostril_l"] = world(nx - 0.6 * nw, ny_tip + 0.008)
+    pts["nostril_r"] = world(nx + 0.6 * nw, ny_tip + 0.008)
     return pts
 
 
 # the points the faces2wk generator is told about (tools/train/networks.py): the drag landmarks and
 # the eye centres (the lids and the sclera sit there; the pupil is off them by the gaze)
-KEYPOINTS = NAMES + ["eye_l", "eye_r"]
+# (faces2wk: the first 13). faces2wk2 adds the thin parts an L1 fit drops when it does not know
+# where they are: lid lines, both ends of each brow, the nose's bridge top and nostrils (22).
+KEYPOINTS = NAMES + ["eye_l", "eye_r"] + [
+    "lid_l", "lid_r", "brow_in_l", "brow_out_l", "brow_in_r", "brow_out_r", "nose_top", "nostril_l", "nostril_r",
+]
 
 
-def scene_keypoints(theta: np.ndarray) -> np.ndarray:
-    """Scene coordinates ([-1, 1], before the displacement field) of KEYPOINTS: [B, K, 2] for theta [B, P]."""
-    out = np.zeros((len(theta), len(KEYPOINTS), 2), np.float32)
+def scene_keypoints(theta: np.ndarray, k: int = 13) -> np.ndarray:
+    """Scene coordinates ([-1, 1], before the displacement field) of the first k KEYPOINTS (a
+    network's `keypoints`): [B, k, 2] for theta [B, P]."""
+    if not 0 < k <= len(KEYPOINTS):
+        raise ValueError(f"k = {k}: landmarks2 knows {len(KEYPOINTS)} keypoints")
+    names = KEYPOINTS[:k]
+    out = np.zeros((len(theta), k, 2), np.float32)
     for b, th in enumerate(np.asarray(theta, np.float32)):
         pts = _scene_points(th)
-        out[b] = [pts[n] for n in KEYPOINTS]
+        out[b] = [pts[n] for n in names]
     return out
 
 

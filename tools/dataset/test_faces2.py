@@ -156,6 +156,38 @@ class LandmarksTest(unittest.TestCase):
                 self.assertLess(d, 2.0, name)
             self.assertGreater((w * near).sum() / w.sum(), 0.3, name)
 
+    def test_thin_part_keypoints_sit_where_their_part_moves(self):
+        # the keypoints faces2wk2 adds (landmarks2.KEYPOINTS[13:]), with the warp at zero so that
+        # scene coordinates are image coordinates: nudging the part's own parameter changes the
+        # image around the keypoint (change-weighted centroid within 12 px lies within 4 px of it; a
+        # brow's ends move with a stroke 13 px long, so there it is the nearest changed pixel, 2 px).
+        # nose_top moves only with the whole head (head_x, head_yaw), so it is not checked here.
+        own = dict(
+            lid_l="lid_l", lid_r="lid_r", brow_in_l="brow_l_tilt", brow_in_r="brow_r_tilt",
+            brow_out_l="brow_l_y", brow_out_r="brow_r_y", nostril_l="nose_y", nostril_r="nose_y",
+        )
+        th = _theta(0)
+        th[faces2.N_PART :] = 0.0
+        th[faces2.PARAM_NAMES.index("head_yaw")] = 0.0
+        names = landmarks2.KEYPOINTS
+        kp = faces2.coord_to_px(landmarks2.scene_keypoints(th[None], len(names))[0].astype(np.float64), faces2.RES)
+        base = faces2.render(th[None])[0]
+        ys, xs = np.mgrid[0 : faces2.RES, 0 : faces2.RES]
+        for name, param in own.items():
+            p = kp[names.index(name)]
+            t2 = th.copy()
+            i = faces2.PARAM_NAMES.index(param)
+            t2[i] = t2[i] + (0.1 if t2[i] < 0.9 else -0.1)
+            w = np.abs(faces2.render(t2[None])[0] - base).sum(-1)
+            near = (xs - p[0]) ** 2 + (ys - p[1]) ** 2 < 12**2
+            self.assertGreater((w * near).sum(), 0.0, name)
+            if name.startswith("brow"):
+                strong = w > 0.1 * w.max()
+                self.assertLess(np.sqrt((xs[strong] - p[0]) ** 2 + (ys[strong] - p[1]) ** 2).min(), 2.0, name)
+                continue
+            c = np.array([(w * near * xs).sum(), (w * near * ys).sum()]) / (w * near).sum()
+            self.assertLess(np.linalg.norm(c - p), 4.0, name)
+
 
 class Faces2G4Test(unittest.TestCase):
     def test_same_scene_as_faces2_without_warp(self):

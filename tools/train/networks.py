@@ -363,6 +363,8 @@ FACES2W_CONFIG = dict(FACES2_CONFIG, warp_grid=6, warp_k=3, mapping_skip=True)
 FACES2WP_CONFIG = dict(FACES2W_CONFIG, pos_bias=True)
 # FACES2W_CONFIG with keypoint blobs at the feature block's input (landmarks2.KEYPOINTS: 13)
 FACES2WK_CONFIG = dict(FACES2W_CONFIG, keypoints=13, keypoint_sigma=1.0)
+# ... with the 9 keypoints of the thin parts as well (lids, brow ends, nose top, nostrils: 22)
+FACES2WK2_CONFIG = dict(FACES2WK_CONFIG, keypoints=22)
 # the faces2 network for tools/dataset/faces2g4.py (4 x 4 warp grid, P = 91): only z_dim differs
 FACES2G4_CONFIG = dict(FACES2_CONFIG, z_dim=91)
 CONFIGS = dict(
@@ -370,4 +372,5 @@ CONFIGS = dict(
     faces2w=FACES2W_CONFIG,
     faces2wp=FACES2WP_CONFIG,
     faces2wk=FACES2WK_CONFIG,
+    faces2wk2=FACES2WK2_CONFIG,
 )

@@ -145,7 +145,7 @@ class TrainHelpersTest(unittest.TestCase):
         z = torch.from_numpy(np.random.default_rng(0).standard_normal((600, G.z_dim)).astype(np.float32))
         import landmarks2  # noqa: E402
 
-        kp = torch.from_numpy(landmarks2.scene_keypoints(torch.erf(z / math.sqrt(2.0)).numpy())).reshape(600, -1)
+        kp = torch.from_numpy(landmarks2.scene_keypoints(torch.erf(z / math.sqrt(2.0)).numpy(), G.keypoints)).reshape(600, -1)
         with torch.no_grad():
             w = G.mapping(z)
             res = G.keypoint_coords(w).reshape(600, -1) - kp
@@ -193,6 +193,26 @@ class TrainHelpersTest(unittest.TestCase):
                 self.assertTrue(torch.equal(opt.state[p]["exp_avg_sq"], opt0.state[src[name]]["exp_avg_sq"]))
             else:
                 self.assertNotIn(p, opt.state)
+
+    def test_widened_network_draws_the_same_image(self):
+        # --init-from faces2wk into faces2wk2: the 13 old blobs keep their projection, the 9 new
+        # ones start at zero, so with the old head's rows the image is the old network's
+        import train  # noqa: E402
+
+        torch.manual_seed(0)
+        G13 = Generator(**CONFIGS["faces2wk"])
+        with torch.no_grad():
+            G13.kp_proj.normal_()
+            G13.kp.weight.normal_()
+        G22 = Generator(**CONFIGS["faces2wk2"])
+        missing, unexpected = G22.load_state_dict(train.widen_keypoints(G13.state_dict(), G22), strict=False)
+        self.assertEqual((sorted(missing), unexpected), (["kp.bias", "kp.weight"], []))
+        with torch.no_grad():
+            G22.kp.weight[: 2 * 13] = G13.kp.weight
+            G22.kp.bias[: 2 * 13] = G13.kp.bias
+            G22.kp.weight[2 * 13 :].normal_()  # wherever the new blobs are, they add nothing yet
+            ws = G13.mapping(torch.randn(2, G13.z_dim))[:, None].expand(-1, G13.num_ws, -1)
+            torch.testing.assert_close(G22.synthesis(ws, return_features=False), G13.synthesis(ws, return_features=False), atol=1e-5, rtol=0)
 
 
 if __name__ == "__main__":

@@ -149,6 +149,21 @@ def carry_adam_state(opt: torch.optim.Adam, ck: dict, G: torch.nn.Module) -> int
     return n
 
 
+def widen_keypoints(state: dict, net: torch.nn.Module) -> dict:
+    """--init-from a network with fewer keypoints (faces2wk -> faces2wk2): the old blobs keep their
+    projection, the new ones start at zero (they add nothing until trained), and the head is left
+    out (the network's own zero-start head, or --kp-fit-init's least-squares fit, places them)."""
+    k_new = getattr(net, "keypoints", 0)
+    if not k_new or "kp_proj" not in state or state["kp_proj"].shape[1] == k_new:
+        return state
+    old = state["kp_proj"]
+    if old.shape[1] > k_new:
+        sys.exit(f"error: --init-from has {old.shape[1]} keypoints, --config {k_new}; only widening is supported")
+    out = {k: v for k, v in state.items() if not k.startswith("kp.")}
+    out["kp_proj"] = torch.cat([old, torch.zeros(old.shape[0], k_new - old.shape[1])], 1)
+    return out
+
+
 def fit_keypoint_head(G, G_ema, rng: np.random.Generator, n: int = 4096, noise: float = 0.0) -> float:
     """Sets the keypoint head of both generators to the least-squares fit of the scene points on
     their own mapping's w (--kp-fit-init once, --kp-refit-every N every N steps). Returns the raw
@@ -159,7 +174,7 @@ def fit_keypoint_head(G, G_ema, rng: np.random.Generator, n: int = 4096, noise: 
     the mapping's w fill only z_dim of the w_dim dimensions, so a plain fit is free to answer wildly
     off them, where a drag's W+ goes (tools/README.md, "Next session" item 3)."""
     z = torch.from_numpy(rng.standard_normal((n + 512, G.z_dim)).astype(np.float32))
-    kp = torch.from_numpy(landmarks2.scene_keypoints(torch.erf(z / math.sqrt(2.0)).numpy())).reshape(len(z), -1)
+    kp = torch.from_numpy(landmarks2.scene_keypoints(torch.erf(z / math.sqrt(2.0)).numpy(), G.keypoints)).reshape(len(z), -1)
     errs = []
     with torch.no_grad():
         for net in (G, G_ema):  # each with its own mapping
@@ -297,7 +312,7 @@ def main() -> None:
         if args.init_from:
             ck = torch.load(args.init_from)
             for net, key in ((G, "G"), (G_ema, "G_ema")):
-                missing, unexpected = net.load_state_dict(ck[key], strict=False)
+                missing, unexpected = net.load_state_dict(widen_keypoints(ck[key], net), strict=False)
                 if unexpected or any(not k.startswith(("geo.", "mapping.skip.", "pos.", "kp.", "kp_proj")) for k in missing):
                     sys.exit(f"error: {args.init_from} does not fit --config {args.config} (missing {missing}, unexpected {unexpected})")
             print(f"initialised from {args.init_from} (step {ck['step']}); new layers: {missing}", flush=True)
@@ -400,7 +415,7 @@ def main() -> None:
             kp_l1 = torch.tensor(kp_fit)  # the last refit's error, for the log
         elif has_kp:
             # the keypoint head's target: the renderer's scene points, L1 in feature pixels
-            kp_true = torch.from_numpy(landmarks2.scene_keypoints(th.numpy()))
+            kp_true = torch.from_numpy(landmarks2.scene_keypoints(th.numpy(), G.keypoints))
             kp_l1 = (G.keypoint_coords(w.detach() if args.kp_detach else w) - kp_true).abs().mean() * (G.feature_res / 2)
             loss = loss + args.geo_weight * kp_l1
         opt.zero_grad(set_to_none=True)
