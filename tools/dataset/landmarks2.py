@@ -100,12 +100,12 @@ def scene_keypoints(theta: np.ndarray, k: int = 13) -> np.ndarray:
     return out
 
 
-def landmarks_px(theta: np.ndarray, res: int = faces2.RES, iters: int = 60) -> dict[str, np.ndarray]:
-    """Pixel position (x, y) of each landmark in the image of theta."""
+def landmarks_px(theta: np.ndarray, res: int = faces2.RES, iters: int = 60, names: list[str] = NAMES) -> dict[str, np.ndarray]:
+    """Pixel position (x, y) of each landmark (or of `names`, e.g. KEYPOINTS) in the image of theta."""
     pts = _scene_points(np.asarray(theta, np.float32))
-    s = np.array([pts[n] for n in NAMES], np.float64)
+    s = np.array([pts[n] for n in names], np.float64)
     x = s.copy()
     for _ in range(iters):
         x = s - faces2.displacement_at(theta, x[:, 0], x[:, 1])
     px = faces2.coord_to_px(x, res)
-    return {n: px[i] for i, n in enumerate(NAMES)}
+    return {n: px[i] for i, n in enumerate(names)}
