@@ -87,7 +87,7 @@ KEYPOINTS = NAMES + ["eye_l", "eye_r"] + [
 ]
 
 
-def scene_keypoints(theta: np.ndarray, k: int = 13) -> np.ndarray:
+def scene_keypoints(theta: np.ndarray, k: int) -> np.ndarray:
     """Scene coordinates ([-1, 1], before the displacement field) of the first k KEYPOINTS (a
     network's `keypoints`): [B, k, 2] for theta [B, P]."""
     if not 0 < k <= len(KEYPOINTS):

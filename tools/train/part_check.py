@@ -62,15 +62,12 @@ def main() -> None:
         with torch.no_grad():
             y = G(torch.from_numpy(z))
         theta = train._erf(z / math.sqrt(2.0))
+        all_names = [n for names in PARTS.values() for n in names]
+        lms = [landmarks2.landmarks_px(theta[b], cfg["resolution"], names=all_names) for b in range(len(z))]
         cells = []
         for names in PARTS.values():
-            gw, tw = [], []
-            for b in range(len(z)):
-                lm = landmarks2.landmarks_px(theta[b], cfg["resolution"], names=names)
-                pts = [lm[n] for n in names]
-                gw.append(windows(y[b], pts))
-                tw.append(windows(x[b], pts))
-            gw, tw = torch.cat(gw), torch.cat(tw)
+            gw = torch.cat([windows(y[b], [lm[n] for n in names]) for b, lm in enumerate(lms)])
+            tw = torch.cat([windows(x[b], [lm[n] for n in names]) for b, lm in enumerate(lms)])
             cells.append(f"{(gw - tw).abs().mean().item():.4f} / {(detail(gw) / detail(tw)).item():.2f}")
         print(f"{os.path.relpath(path)} (step {ck['step']}) | " + " | ".join(cells) + f" | {(y - x).abs().mean().item():.4f}")
 

@@ -112,7 +112,7 @@ function limitsParagraph(set: StabilitySet, budget: number, renderer: string | n
     renderer === 'faces2'
       ? 'These drags lie inside the generator\'s family (the renderer moves each part on its own and warps the scene, and the network ' +
         'models the warp explicitly; "Exact answers" above solves each short drag exactly), so what is left of the gap is how well the network ' +
-        'imitates its renderer: its images are soft (eyes are pupils without lids or irises; tools/README.md), the content a tracker follows is blurred, and the ' +
+        'imitates its renderer: its images are soft (lids and brows are faint strokes; tools/README.md), the content a tracker follows is blurred, and the ' +
         'measures\' own error on the model\'s images is in "Error of the two locators". Issue #13 trains it further; these tables are to be rerun then.'
       : 'The gap is the generator, not the trackers: the model imitates a renderer with 31 global parameters, so most local drags ask for ' +
         'an image outside its family; the optimiser answers with global changes (the head moves, scales or recolours), the drag features ' +
