@@ -365,6 +365,10 @@ FACES2WP_CONFIG = dict(FACES2W_CONFIG, pos_bias=True)
 FACES2WK_CONFIG = dict(FACES2W_CONFIG, keypoints=13, keypoint_sigma=1.0)
 # ... with the 9 keypoints of the thin parts as well (lids, brow ends, nose top, nostrils: 22)
 FACES2WK2_CONFIG = dict(FACES2WK_CONFIG, keypoints=22)
+# FACES2WK2_CONFIG with wider blocks above the features (64 px: 20 -> 32, 128 px: 12 -> 16
+# channels): the blocks that draw the thin parts' detail; the drag step does not run them
+# (tools/README.md "faces2wk2t")
+FACES2WK2T_CONFIG = dict(FACES2WK2_CONFIG, channels={**FACES2WK2_CONFIG["channels"], 64: 32, 128: 16})
 # the faces2 network for tools/dataset/faces2g4.py (4 x 4 warp grid, P = 91): only z_dim differs
 FACES2G4_CONFIG = dict(FACES2_CONFIG, z_dim=91)
 CONFIGS = dict(
@@ -373,4 +377,5 @@ CONFIGS = dict(
     faces2wp=FACES2WP_CONFIG,
     faces2wk=FACES2WK_CONFIG,
     faces2wk2=FACES2WK2_CONFIG,
+    faces2wk2t=FACES2WK2T_CONFIG,
 )

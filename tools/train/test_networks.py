@@ -215,5 +215,28 @@ class TrainHelpersTest(unittest.TestCase):
             torch.testing.assert_close(G22.synthesis(ws, return_features=False), G13.synthesis(ws, return_features=False), atol=1e-5, rtol=0)
 
 
+    def test_wider_top_blocks_draw_the_same_image_and_learn(self):
+        # --init-from faces2wk2 into faces2wk2t (64 / 128 px blocks 20 / 12 -> 32 / 16 channels):
+        # same image (the new channels' outgoing weights are zero), and those zero weights get
+        # gradient, so the new channels can start to contribute
+        import train  # noqa: E402
+
+        torch.manual_seed(0)
+        G0 = Generator(**CONFIGS["faces2wk2"])
+        with torch.no_grad():
+            G0.kp_proj.normal_()
+            G0.kp.weight.normal_()
+        G1 = Generator(**CONFIGS["faces2wk2t"])
+        G1.load_state_dict(train.widen_channels(G0.state_dict(), G1.state_dict()))
+        ws = G0.mapping(torch.randn(2, G0.z_dim))[:, None].expand(-1, G0.num_ws, -1).detach()
+        with torch.no_grad():
+            torch.testing.assert_close(G1.synthesis(ws, return_features=False), G0.synthesis(ws, return_features=False), atol=1e-5, rtol=0)
+        b64 = G1.blocks[G1.res_list.index(64)]
+        self.assertEqual(b64.conv1.weight[:, 20:].abs().max().item(), 0.0)
+        G1.synthesis(ws, return_features=False).square().sum().backward()
+        self.assertGreater(b64.conv1.weight.grad[:, 20:].abs().max().item(), 0.0)
+        self.assertGreater(G1.blocks[-1].torgb.weight.grad[:, 12:].abs().max().item(), 0.0)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -164,6 +164,29 @@ def widen_keypoints(state: dict, net: torch.nn.Module) -> dict:
     return out
 
 
+def widen_channels(state: dict, fresh: dict) -> dict:
+    """--init-from a network with fewer channels in some blocks (faces2wk2 -> faces2wk2t): each
+    widened tensor is the new network's own initialisation with the old one in its leading slice,
+    and the new input channels of every convolution start at zero, so the new channels add nothing
+    (nor change any demodulation) until trained: the widened network draws the same image. Old
+    convolution weights are rescaled for their layer's larger fan-in (equalised learning rate)."""
+    out = dict(state)
+    for key, old in state.items():
+        new = fresh.get(key)
+        if new is None or new.shape == old.shape:
+            continue
+        if new.dim() != old.dim() or any(a < b for a, b in zip(new.shape, old.shape)):
+            sys.exit(f"error: --init-from's {key} {tuple(old.shape)} does not fit {tuple(new.shape)}; only widening is supported")
+        t = new.clone()
+        if t.dim() == 4:  # a convolution [cout, cin, k, k]: nothing flows in from the new channels,
+            t[:, old.shape[1]:] = 0
+            # and the stored weights scale with the fan-in's equalised-lr gain 1/sqrt(cin k k)
+            old = old * math.sqrt(new.shape[1] / old.shape[1])
+        t[tuple(slice(0, n) for n in old.shape)] = old
+        out[key] = t
+    return out
+
+
 def fit_keypoint_head(G, G_ema, rng: np.random.Generator, n: int = 4096, noise: float = 0.0) -> float:
     """Sets the keypoint head of both generators to the least-squares fit of the scene points on
     their own mapping's w (--kp-fit-init once, --kp-refit-every N every N steps). Returns the raw
@@ -311,8 +334,9 @@ def main() -> None:
     else:
         if args.init_from:
             ck = torch.load(args.init_from)
+            fresh = {k: v.clone() for k, v in G.state_dict().items()}  # one init for both, so G_ema = G's new channels
             for net, key in ((G, "G"), (G_ema, "G_ema")):
-                missing, unexpected = net.load_state_dict(widen_keypoints(ck[key], net), strict=False)
+                missing, unexpected = net.load_state_dict(widen_channels(widen_keypoints(ck[key], net), fresh), strict=False)
                 if unexpected or any(not k.startswith(("geo.", "mapping.skip.", "pos.", "kp.", "kp_proj")) for k in missing):
                     sys.exit(f"error: {args.init_from} does not fit --config {args.config} (missing {missing}, unexpected {unexpected})")
             print(f"initialised from {args.init_from} (step {ck['step']}); new layers: {missing}", flush=True)
