@@ -193,6 +193,7 @@ class Generator(nn.Module):
         pos_bias: bool = False,
         keypoints: int = 0,
         keypoint_sigma: float = 1.0,
+        keypoint_hi_sigma: float = 0.0,
     ):
         super().__init__()
         self.z_dim, self.w_dim, self.resolution = z_dim, w_dim, resolution
@@ -237,6 +238,14 @@ class Generator(nn.Module):
             with torch.no_grad():
                 self.kp.weight.zero_()
             self.kp_proj = nn.Parameter(torch.zeros(channels[feature_res // 2], keypoints))
+        # The same blobs once more at the input of the block above the features (twice the
+        # resolution, sigma in its pixels), moved by the same displacement field: the blocks that
+        # draw a lid or a pupil's rim then see where it is to 1-2 image px instead of 4 (faces2wk2h).
+        # Zero-started like kp_proj. Not on the drag's feature path: the drag step does not run it.
+        self.keypoint_hi_sigma = keypoint_hi_sigma if keypoints and warp_grid else 0.0
+        if self.keypoint_hi_sigma:
+            self.kp_proj_hi = nn.Parameter(torch.zeros(channels[feature_res], keypoints))
+            self.register_buffer("warp_basis_hi", warp_basis_2d(2 * feature_res, warp_grid), persistent=False)
 
     def geometry(self, w: torch.Tensor) -> torch.Tensor:
         """w [B, w_dim] -> control offsets [B, 2, grid*grid] in feature-block pixels (x, then y)."""
@@ -257,18 +266,30 @@ class Generator(nn.Module):
             out = F.linear(w, self.kp.weight.detach() * self.kp.w_gain, self.kp.bias.detach() * self.kp.b_gain)
         return out.reshape(w.shape[0], self.keypoints, 2)
 
-    def keypoint_maps(self, w: torch.Tensor) -> torch.Tensor:
-        """[B, cin, R, R] added to the feature block's input: the keypoints' Gaussian blobs at the
-        feature block's pixel centres (separable: a row and a column profile per keypoint) mixed
-        to the block's input channels."""
-        B, r = w.shape[0], self.feature_res
-        c = self.keypoint_coords(w, head_grad=not self.kp_head_detached) * (r / 2)  # feature pixels from the centre
+    def keypoint_heat(self, w: torch.Tensor, r: int, sigma: float) -> torch.Tensor:
+        """[B, K, r, r]: the keypoints' Gaussian blobs (sigma in pixels of an r x r map) at the
+        map's pixel centres, in scene coordinates (separable: a row and a column profile each)."""
+        c = self.keypoint_coords(w, head_grad=not self.kp_head_detached) * (r / 2)  # pixels from the centre
         g = torch.arange(r, dtype=w.dtype) + (0.5 - r / 2)
-        a = -0.5 / (self.keypoint_sigma * self.keypoint_sigma)
+        a = -0.5 / (sigma * sigma)
         hx = torch.exp((g - c[:, :, 0:1]) * (g - c[:, :, 0:1]) * a)  # [B, K, r]
         hy = torch.exp((g - c[:, :, 1:2]) * (g - c[:, :, 1:2]) * a)
-        heat = hy[:, :, :, None] * hx[:, :, None, :]  # [B, K, r, r]
+        return hy[:, :, :, None] * hx[:, :, None, :]
+
+    def keypoint_maps(self, w: torch.Tensor) -> torch.Tensor:
+        """[B, cin, R, R] added to the feature block's input: the keypoints' blobs at the feature
+        block's resolution mixed to the block's input channels."""
+        B, r = w.shape[0], self.feature_res
+        heat = self.keypoint_heat(w, r, self.keypoint_sigma)
         return (self.kp_proj @ heat.reshape(B, self.keypoints, r * r)).reshape(B, -1, r, r)
+
+    def keypoint_maps_hi(self, w: torch.Tensor, ctrl: torch.Tensor) -> torch.Tensor:
+        """[B, C, 2R, 2R] added to the input of the block above the features: the blobs at twice
+        the feature resolution, warped by the displacement field of control offsets ctrl (feature
+        pixels, so twice as many of these pixels), mixed to that block's input channels."""
+        B, r = w.shape[0], 2 * self.feature_res
+        heat = warp(self.keypoint_heat(w, r, self.keypoint_hi_sigma), 2 * (ctrl @ self.warp_basis_hi).reshape(B, 2, r, r))
+        return (self.kp_proj_hi @ heat.reshape(B, self.keypoints, r * r)).reshape(B, -1, r, r)
 
     def synthesis(self, ws: torch.Tensor, fused: bool | str = False, return_features: bool = True, ctrl: torch.Tensor | None = None):
         """ws [B, num_ws, w_dim] -> image [B,3,R,R] (about [-1,1]) and the feature-block output.
@@ -304,6 +325,8 @@ class Generator(nn.Module):
                     x = x + self.pos[bi - 1]
                 if self.keypoints and bi == self.feature_block:
                     x = x + self.keypoint_maps(row(0))
+                if self.keypoint_hi_sigma and bi == self.feature_block + 1:
+                    x = x + self.keypoint_maps_hi(row(0), offsets)
                 x = blk.conv0(x, row(wi), mode(bi, False))
                 wi += 1
             x = blk.conv1(x, row(wi), mode(bi, False))
@@ -312,10 +335,8 @@ class Generator(nn.Module):
             img = y if img is None else up2(img) + y
             if bi == self.feature_block:
                 if self.warp_grid:
-                    if ctrl is None:
-                        disp = self.displacement(row(0))
-                    else:
-                        disp = (ctrl @ self.warp_basis).reshape(B, 2, self.feature_res, self.feature_res)
+                    offsets = self.geometry(row(0)) if ctrl is None else ctrl
+                    disp = (offsets @ self.warp_basis).reshape(B, 2, self.feature_res, self.feature_res)
                     x, img = warp(x, disp), warp(img, disp)
                 feat = x
         return (img, feat) if return_features else img
@@ -369,6 +390,11 @@ FACES2WK2_CONFIG = dict(FACES2WK_CONFIG, keypoints=22)
 # channels): the blocks that draw the thin parts' detail; the drag step does not run them
 # (tools/README.md "faces2wk2t")
 FACES2WK2T_CONFIG = dict(FACES2WK2_CONFIG, channels={**FACES2WK2_CONFIG["channels"], 64: 32, 128: 16})
+# FACES2WK2_CONFIG with the keypoint blobs also at the 64 px block's input (sigma 1 px there = 2
+# image px), warped by the displacement field (Generator.keypoint_maps_hi)
+FACES2WK2H_CONFIG = dict(FACES2WK2_CONFIG, keypoint_hi_sigma=1.0)
+# both: the wider blocks and the blobs at 64 px
+FACES2WK2TH_CONFIG = dict(FACES2WK2T_CONFIG, keypoint_hi_sigma=1.0)
 # the faces2 network for tools/dataset/faces2g4.py (4 x 4 warp grid, P = 91): only z_dim differs
 FACES2G4_CONFIG = dict(FACES2_CONFIG, z_dim=91)
 CONFIGS = dict(
@@ -378,4 +404,6 @@ CONFIGS = dict(
     faces2wk=FACES2WK_CONFIG,
     faces2wk2=FACES2WK2_CONFIG,
     faces2wk2t=FACES2WK2T_CONFIG,
+    faces2wk2h=FACES2WK2H_CONFIG,
+    faces2wk2th=FACES2WK2TH_CONFIG,
 )

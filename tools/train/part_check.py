@@ -4,7 +4,7 @@ image through the renderer's displacement field), the L1 of the EMA generator to
 the detail ratio: mean |finite-difference gradient| of the generator's window over the renderer's
 (1 = as sharp as the renderer; a blurred or missing part scores well below 1).
 
-    /usr/bin/python3 tools/train/part_check.py CKPT [CKPT ...]
+    /usr/bin/python3 tools/train/part_check.py [--raw] CKPT [CKPT ...]
 """
 
 from __future__ import annotations
@@ -51,13 +51,14 @@ def detail(w: torch.Tensor) -> torch.Tensor:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("ckpt", nargs="+")
+    ap.add_argument("--raw", action="store_true", help="the trained generator instead of its EMA (short A/Bs: the EMA lags ~1 000 steps)")
     args = ap.parse_args()
     print("checkpoint | " + " | ".join(f"{p} L1 / detail" for p in PARTS) + " | whole image L1")
     for path in args.ckpt:
         ck = torch.load(path)
         cfg = ck["config"]
         G = Generator(**cfg).eval()
-        G.load_state_dict(ck["G_ema"])
+        G.load_state_dict(ck["G" if args.raw else "G_ema"])
         z, x = train.held_out_set(train.faces2, cfg)
         with torch.no_grad():
             y = G(torch.from_numpy(z))

@@ -113,6 +113,45 @@ class KeypointTest(unittest.TestCase):
         G.synthesis(ws)[1].square().sum().backward()
         self.assertGreater(G.kp.weight.grad.abs().sum().item(), 0.0)
 
+    def test_hi_res_blob_sits_where_the_displacement_field_moves_the_keypoint(self):
+        # faces2wk2h: at 64 px, keypoint 0 at scene x = 8.5 / 32 (pixel 40), y = -0.5 / 32 (pixel 31);
+        # a uniform field of +1 feature px in x samples the scene 2 px (64-px pixels) further right,
+        # so the blob shows 2 px to the left; the image(x) = scene(x + D(x)) of the renderer
+        torch.manual_seed(0)
+        G = Generator(**CONFIGS["faces2wk2h"])
+        n = G.warp_grid * G.warp_grid
+        with torch.no_grad():
+            G.kp.weight.zero_()
+            G.kp.bias.zero_()
+            G.kp.bias[0], G.kp.bias[1] = 8.5 / 32, -0.5 / 32
+            G.kp_proj_hi.zero_()
+            G.kp_proj_hi[0, 0] = 1.0
+            w = torch.zeros(1, G.w_dim)
+            still = G.keypoint_maps_hi(w, torch.zeros(1, 2, n))[0, 0]
+            moved = G.keypoint_maps_hi(w, torch.cat([torch.ones(1, 1, n), torch.zeros(1, 1, n)], 1))[0, 0]
+        self.assertEqual(still.shape, (64, 64))
+        self.assertEqual(divmod(still.argmax().item(), 64), (31, 40))
+        self.assertAlmostEqual(still[31, 40].item(), 1.0, places=5)
+        self.assertAlmostEqual(still[31, 39].item(), math.exp(-0.5), places=5)  # sigma 1 px there
+        self.assertEqual(divmod(moved.argmax().item(), 64), (31, 38))
+        self.assertAlmostEqual(moved[31, 38].item(), 1.0, delta=0.02)  # the B-spline field is uniform there to ~1 %
+
+    def test_a_new_hi_res_keypoint_path_changes_nothing_and_learns(self):
+        # --init-from faces2wk2 into faces2wk2h: kp_proj_hi starts at zero (same image) and gets gradient
+        torch.manual_seed(0)
+        G0 = Generator(**CONFIGS["faces2wk2"])
+        with torch.no_grad():
+            G0.kp_proj.normal_()
+            G0.kp.weight.normal_()
+        G1 = Generator(**CONFIGS["faces2wk2h"])
+        missing, unexpected = G1.load_state_dict(G0.state_dict(), strict=False)
+        self.assertEqual((missing, unexpected), (["kp_proj_hi"], []))
+        ws = G0.mapping(torch.randn(2, G0.z_dim))[:, None].expand(-1, G0.num_ws, -1).detach()
+        with torch.no_grad():
+            torch.testing.assert_close(G1.synthesis(ws, return_features=False), G0.synthesis(ws, return_features=False), atol=1e-6, rtol=0)
+        G1.synthesis(ws, return_features=False).square().sum().backward()
+        self.assertGreater(G1.kp_proj_hi.grad.abs().max().item(), 0.0)
+
     def test_a_detached_head_passes_gradient_to_w_only(self):
         # train.py --kp-refit-every: the image loss must not move the head, but a drag's gradient
         # must still reach w through it (the exported graph is the same)
