@@ -1,0 +1,104 @@
+"""How fast a network learns the small parts when it only has to memorise: N fixed held-out images
+(train.held_out_set), trained on them alone, per-part L1 / detail ratio (part_check's windows)
+every 50 steps. A few minutes on one core: the cheap first test of a network change, before a
+long run (tools/README.md, "Why the eyes stay soft").
+
+    /usr/bin/python3 tools/train/fit_probe.py --config faces2wk2h --init tools/checkpoints/faces2wk2/latest.pt --steps 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import part_check  # noqa: E402
+import train  # noqa: E402
+from networks import CONFIGS, Generator  # noqa: E402
+
+
+def load(config: str, init: str | None) -> Generator:
+    """The network of --config, from --init's trained (not EMA) weights, widened as train.py does."""
+    G = Generator(**CONFIGS[config])
+    if init:
+        fresh = {k: v.clone() for k, v in G.state_dict().items()}
+        state = train.widen_channels(train.widen_keypoints(torch.load(init)["G"], G), fresh)
+        missing, unexpected = G.load_state_dict(state, strict=False)
+        if unexpected or any(not k.startswith(("geo.", "mapping.skip.", "pos.", "kp.", "kp_proj")) for k in missing):
+            sys.exit(f"error: {init} does not fit --config {config} (missing {missing}, unexpected {unexpected})")
+    if G.keypoints:  # as with --kp-refit-every: the head is not trained by gradient
+        G.kp_head_detached = True
+        for p in G.kp.parameters():
+            p.requires_grad_(False)
+    return G
+
+
+def part_weights(lms: list[dict], res: int, sigma: float = 4.0) -> torch.Tensor:
+    """[N, 1, R, R]: the largest Gaussian bump (sigma px) of the keypoints at each pixel."""
+    pts = torch.tensor(np.array([[lm[n] for n in train.landmarks2.KEYPOINTS] for lm in lms]), dtype=torch.float32)
+    g = torch.arange(res, dtype=torch.float32)
+    bx = torch.exp(-((g - pts[:, :, 0:1]) ** 2) / (2 * sigma * sigma))
+    by = torch.exp(-((g - pts[:, :, 1:2]) ** 2) / (2 * sigma * sigma))
+    return (by[:, :, :, None] * bx[:, :, None, :]).amax(1, keepdim=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--config", choices=sorted(CONFIGS), default="faces2wk2")
+    ap.add_argument("--init", default=None, help="checkpoint to start from (default: the network's initialisation)")
+    ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--images", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--mapping-lr-scale", type=float, default=10.0)
+    ap.add_argument("--part-weight", type=float, default=0.0, help="extra L1 and gradient-difference term inside the keypoints' bumps (mean over the bumps)")
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+
+    G = load(args.config, args.init)
+    cfg = CONFIGS[args.config]
+    z, x = train.held_out_set(train.faces2, cfg)
+    z, x = torch.from_numpy(z[: args.images]), x[: args.images]
+    theta = train._erf(z.numpy() / math.sqrt(2.0))
+    lms = [train.landmarks2.landmarks_px(t, cfg["resolution"], names=train.landmarks2.KEYPOINTS) for t in theta]
+    m = part_weights(lms, cfg["resolution"])
+    opt = train.make_adam(G, args.lr, args.mapping_lr_scale)
+    for g in opt.param_groups:
+        g["lr"] = args.lr * g["lr_scale"]
+
+    def report(step: int, out: torch.Tensor, t0: float) -> None:
+        cells = []
+        for part, names in part_check.PARTS.items():
+            gw = torch.cat([part_check.windows(out[b], [lm[n] for n in names]) for b, lm in enumerate(lms)])
+            tw = torch.cat([part_check.windows(x[b], [lm[n] for n in names]) for b, lm in enumerate(lms)])
+            cells.append(f"{part} {(gw - tw).abs().mean().item():.3f}/{(part_check.detail(gw) / part_check.detail(tw)).item():.2f}")
+        print(f"step {step} {time.time() - t0:.0f} s | L1 {(out - x).abs().mean().item():.4f} | " + " | ".join(cells), flush=True)
+
+    t0 = time.time()
+    for step in range(args.steps + 1):
+        out = G(z)
+        if step % 50 == 0:
+            report(step, out.detach(), t0)
+        if step == args.steps:
+            break
+        loss, _ = train.loss_fn(out, x, 1.0)
+        if args.part_weight > 0:
+            d = out - x
+            gx = (d[..., :, 1:] - d[..., :, :-1]).abs() * m[..., :, 1:]
+            gy = (d[..., 1:, :] - d[..., :-1, :]).abs() * m[..., 1:, :]
+            loss = loss + args.part_weight * ((d.abs() * m).sum() + 0.5 * (gx.sum() + gy.sum())) / (3 * m.sum())
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+
+if __name__ == "__main__":
+    main()
