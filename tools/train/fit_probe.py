@@ -31,7 +31,7 @@ def load(config: str, init: str | None) -> Generator:
         fresh = {k: v.clone() for k, v in G.state_dict().items()}
         state = train.widen_channels(train.widen_keypoints(torch.load(init)["G"], G), fresh)
         missing, unexpected = G.load_state_dict(state, strict=False)
-        if unexpected or any(not k.startswith(("geo.", "mapping.skip.", "pos.", "kp.", "kp_proj")) for k in missing):
+        if unexpected or any(not k.startswith(("geo.", "mapping.skip.", "pos.", "kp.", "kp_proj", "kp_style")) for k in missing):
             sys.exit(f"error: {init} does not fit --config {config} (missing {missing}, unexpected {unexpected})")
     if G.keypoints:  # as with --kp-refit-every: the head is not trained by gradient
         G.kp_head_detached = True

@@ -194,6 +194,7 @@ class Generator(nn.Module):
         keypoints: int = 0,
         keypoint_sigma: float = 1.0,
         keypoint_hi_sigma: float = 0.0,
+        keypoint_style_rank: int = 0,
     ):
         super().__init__()
         self.z_dim, self.w_dim, self.resolution = z_dim, w_dim, resolution
@@ -242,6 +243,14 @@ class Generator(nn.Module):
         # resolution, sigma in its pixels), moved by the same displacement field: the blocks that
         # draw a lid or a pupil's rim then see where it is to 1-2 image px instead of 4 (faces2wk2h).
         # Zero-started like kp_proj. Not on the drag's feature path: the drag step does not run it.
+        # Styled blobs (faces2wk2ths): each blob's feature vector is kp_proj's column plus a rank-r
+        # map of w, so a blob can carry its part's shape and colour (a wide or a half-shut eye),
+        # not only its place; kp_style_proj starts at zero (same image). tools/README.md measures
+        # it with fit_probe.py.
+        self.keypoint_style_rank = keypoint_style_rank if keypoints else 0
+        if self.keypoint_style_rank:
+            self.kp_style = EqualLinear(w_dim, keypoint_style_rank)
+            self.kp_style_proj = nn.Parameter(torch.zeros(channels[feature_res // 2] * keypoints, keypoint_style_rank))
         self.keypoint_hi_sigma = keypoint_hi_sigma if keypoints and warp_grid else 0.0
         if self.keypoint_hi_sigma:
             self.kp_proj_hi = nn.Parameter(torch.zeros(channels[feature_res], keypoints))
@@ -280,8 +289,11 @@ class Generator(nn.Module):
         """[B, cin, R, R] added to the feature block's input: the keypoints' blobs at the feature
         block's resolution mixed to the block's input channels."""
         B, r = w.shape[0], self.feature_res
-        heat = self.keypoint_heat(w, r, self.keypoint_sigma)
-        return (self.kp_proj @ heat.reshape(B, self.keypoints, r * r)).reshape(B, -1, r, r)
+        heat = self.keypoint_heat(w, r, self.keypoint_sigma).reshape(B, self.keypoints, r * r)
+        proj = self.kp_proj
+        if self.keypoint_style_rank:  # [B, C, K]: the blobs' features for this w (MatMul, no Einsum, for the VJP builder)
+            proj = proj + (self.kp_style(w) @ self.kp_style_proj.t()).reshape(B, -1, self.keypoints)
+        return (proj @ heat).reshape(B, -1, r, r)
 
     def keypoint_maps_hi(self, w: torch.Tensor, ctrl: torch.Tensor) -> torch.Tensor:
         """[B, C, 2R, 2R] added to the input of the block above the features: the blobs at twice
@@ -395,6 +407,8 @@ FACES2WK2T_CONFIG = dict(FACES2WK2_CONFIG, channels={**FACES2WK2_CONFIG["channel
 FACES2WK2H_CONFIG = dict(FACES2WK2_CONFIG, keypoint_hi_sigma=1.0)
 # both: the wider blocks and the blobs at 64 px
 FACES2WK2TH_CONFIG = dict(FACES2WK2T_CONFIG, keypoint_hi_sigma=1.0)
+# ... and styled blobs (rank 16) at the feature block's input
+FACES2WK2THS_CONFIG = dict(FACES2WK2TH_CONFIG, keypoint_style_rank=16)
 # the faces2 network for tools/dataset/faces2g4.py (4 x 4 warp grid, P = 91): only z_dim differs
 FACES2G4_CONFIG = dict(FACES2_CONFIG, z_dim=91)
 CONFIGS = dict(
@@ -406,4 +420,5 @@ CONFIGS = dict(
     faces2wk2t=FACES2WK2T_CONFIG,
     faces2wk2h=FACES2WK2H_CONFIG,
     faces2wk2th=FACES2WK2TH_CONFIG,
+    faces2wk2ths=FACES2WK2THS_CONFIG,
 )

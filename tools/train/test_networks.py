@@ -152,6 +152,30 @@ class KeypointTest(unittest.TestCase):
         G1.synthesis(ws, return_features=False).square().sum().backward()
         self.assertGreater(G1.kp_proj_hi.grad.abs().max().item(), 0.0)
 
+    def test_styled_blobs_start_as_the_plain_ones_and_learn(self):
+        # --init-from faces2wk2th into faces2wk2ths: kp_style_proj starts at zero (same image), then
+        # both its map and the rank-r projection of w get gradient, and a blob's features depend on w
+        torch.manual_seed(0)
+        G0 = Generator(**CONFIGS["faces2wk2th"])
+        with torch.no_grad():
+            G0.kp_proj.normal_()
+            G0.kp.weight.normal_()
+        G1 = Generator(**CONFIGS["faces2wk2ths"])
+        missing, unexpected = G1.load_state_dict(G0.state_dict(), strict=False)
+        self.assertEqual((sorted(missing), unexpected), (["kp_style.bias", "kp_style.weight", "kp_style_proj"], []))
+        ws = G0.mapping(torch.randn(2, G0.z_dim))[:, None].expand(-1, G0.num_ws, -1).detach()
+        with torch.no_grad():
+            torch.testing.assert_close(G1.synthesis(ws, return_features=False), G0.synthesis(ws, return_features=False), atol=1e-5, rtol=0)
+        G1.synthesis(ws)[1].square().sum().backward()
+        self.assertGreater(G1.kp_style_proj.grad.abs().max().item(), 0.0)
+        with torch.no_grad():
+            G1.kp_style_proj.normal_()
+            a, b = G1.keypoint_maps(ws[:, 0]), G1.keypoint_maps(ws[:, 0] + 0.1 * torch.randn(2, G1.w_dim))
+        self.assertGreater((a - b).abs().max().item(), 1e-3)
+        G1.zero_grad()
+        G1.synthesis(ws)[1].square().sum().backward()
+        self.assertGreater(G1.kp_style.weight.grad.abs().max().item(), 0.0)
+
     def test_a_detached_head_passes_gradient_to_w_only(self):
         # train.py --kp-refit-every: the image loss must not move the head, but a drag's gradient
         # must still reach w through it (the exported graph is the same)

@@ -337,7 +337,7 @@ def main() -> None:
             fresh = {k: v.clone() for k, v in G.state_dict().items()}  # one init for both, so G_ema = G's new channels
             for net, key in ((G, "G"), (G_ema, "G_ema")):
                 missing, unexpected = net.load_state_dict(widen_channels(widen_keypoints(ck[key], net), fresh), strict=False)
-                if unexpected or any(not k.startswith(("geo.", "mapping.skip.", "pos.", "kp.", "kp_proj")) for k in missing):
+                if unexpected or any(not k.startswith(("geo.", "mapping.skip.", "pos.", "kp.", "kp_proj", "kp_style")) for k in missing):
                     sys.exit(f"error: {args.init_from} does not fit --config {args.config} (missing {missing}, unexpected {unexpected})")
             print(f"initialised from {args.init_from} (step {ck['step']}); new layers: {missing}", flush=True)
             if "opt" in ck:
