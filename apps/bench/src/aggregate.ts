@@ -25,6 +25,8 @@ export interface Summary {
   readonly meanUpdates: number;
   /** Mean ZNCC peak of the located handles (how recognisable the content stayed). */
   readonly ncc: number;
+  /** Pairs whose NCC peak lay on the search box's edge: their MD is a guess, not a measurement. */
+  readonly edgePeaks: number;
   /** Mean of the tracker's own final handle-to-target distance, pixels. */
   readonly trackerMd: number;
   /** Share of supervised handle-steps that used the template branch (Eq. 4) over the whole run. */
@@ -64,6 +66,7 @@ export function summarise(records: readonly RunRecord[], method: string, budget:
     converged: mean(rows.map((b) => (b.converged ? 1 : 0))),
     meanUpdates: mean(rows.map((b) => b.updates)),
     ncc: mean(pairs.map((p) => p.ncc)),
+    edgePeaks: pairs.filter((p) => p.onEdge === true).length,
     trackerMd: mean(rows.flatMap((b) => b.trackerDistances)),
     templateShare: (() => {
       const t = runs.reduce((a, r) => a + r.branches.template, 0);

@@ -362,7 +362,7 @@ async function main(): Promise<void> {
         method: 'oracle', budget: 0, tasks: rows.length, pairs: mds.length, md: avg(mds),
         mdShort: null, mdMedium: null, mdLong: null, mdTextured: null, texturedPairs: 0,
         ssim: avg(rows.map((m) => m.oracle.ssim)), ssimFixed: null, mae1: avg(rows.map((m) => m.oracle.mae1)), mae1Fixed: null,
-        converged: Number.NaN, meanUpdates: Number.NaN, ncc: Number.NaN, trackerMd: Number.NaN, templateShare: Number.NaN, dragSeconds: Number.NaN,
+        converged: Number.NaN, meanUpdates: Number.NaN, ncc: Number.NaN, edgePeaks: 0, trackerMd: Number.NaN, templateShare: Number.NaN, dragSeconds: Number.NaN,
       };
     }
   }

@@ -164,14 +164,14 @@ export function renderReport(r: ReportInput): string {
   }
   L.push(`## Table 2 — ablations at ${r.table2Budget} steps`);
   L.push('');
-  L.push('DPT = discriminative point tracking, CMS = confident motion supervision. "(no edit)" scores the original image (MD = the drag lengths); "(renderer\'s exact edit)" scores the face renderer\'s own image of the edited parameters (the training target the generator imitates), i.e. the floor of MD on a perfect edit. "MD textured" = MD over the pairs whose handle patch in the generator\'s sample is textured (weighted std ≥ 0.03), where the measure is most reliable. "converged" = the tracker put every handle within 2 px of its target; "tracker MD" = the tracker\'s own final handle–target distance, which MD checks independently; "template steps" = share of supervised handle-steps on the template branch of Eq. 4–5 (over the whole run of the largest budget); "s / drag" = wall time of that run.');
+  L.push('DPT = discriminative point tracking, CMS = confident motion supervision. "(no edit)" scores the original image (MD = the drag lengths); "(renderer\'s exact edit)" scores the face renderer\'s own image of the edited parameters (the training target the generator imitates), i.e. the floor of MD on a perfect edit. "MD textured" = MD over the pairs whose handle patch in the generator\'s sample is textured (weighted std ≥ 0.03), where the measure is most reliable. "converged" = the tracker put every handle within 2 px of its target; "tracker MD" = the tracker\'s own final handle–target distance, which MD checks independently; "edge peaks" = pairs whose NCC peak lay on the edge of its search box (the box spanning handle and target, grown by 10 px), where the content was not found and MD is a guess; "template steps" = share of supervised handle-steps on the template branch of Eq. 4–5 (over the whole run of the largest budget); "s / drag" = wall time of that run.');
   L.push('');
-  L.push('| method | MD ↓ | MD ≤10 px | MD 10–20 px | MD >20 px | MD textured | SSIM ↑ | SSIM fixed ↑ | 1−MAE ↑ | 1−MAE fixed ↑ | converged | mean steps | NCC peak | tracker MD | template steps | s / drag |');
-  L.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  L.push('| method | MD ↓ | MD ≤10 px | MD 10–20 px | MD >20 px | MD textured | SSIM ↑ | SSIM fixed ↑ | 1−MAE ↑ | 1−MAE fixed ↑ | converged | mean steps | NCC peak | edge peaks | tracker MD | template steps | s / drag |');
+  L.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   const row = (label: string, s: Summary | null): string =>
     s
-      ? `| ${label} | ${f(s.md)} | ${f(s.mdShort)} | ${f(s.mdMedium)} | ${f(s.mdLong)} | ${f(s.mdTextured)} | ${f(s.ssim, 3)} | ${f(s.ssimFixed, 3)} | ${f(s.mae1, 4)} | ${f(s.mae1Fixed, 4)} | ${f(100 * s.converged, 0)} % | ${f(s.meanUpdates, 1)} | ${f(s.ncc, 3)} | ${f(s.trackerMd)} | ${f(100 * s.templateShare, 0)} % | ${f(s.dragSeconds, 1)} |`
-      : `| ${label} | – | | | | | | | | | | | | | | |`;
+      ? `| ${label} | ${f(s.md)} | ${f(s.mdShort)} | ${f(s.mdMedium)} | ${f(s.mdLong)} | ${f(s.mdTextured)} | ${f(s.ssim, 3)} | ${f(s.ssimFixed, 3)} | ${f(s.mae1, 4)} | ${f(s.mae1Fixed, 4)} | ${f(100 * s.converged, 0)} % | ${f(s.meanUpdates, 1)} | ${f(s.ncc, 3)} | ${s.edgePeaks} | ${f(s.trackerMd)} | ${f(100 * s.templateShare, 0)} % | ${f(s.dragSeconds, 1)} |`
+      : `| ${label} | – | | | | | | | | | | | | | | | |`;
   if (r.noEdit) L.push(row('(no edit)', r.noEdit));
   if (r.oracle) L.push(row('(renderer\'s exact edit)', r.oracle));
   for (const m of r.table2) L.push(row(m.label, m.summary));

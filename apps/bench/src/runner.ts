@@ -45,6 +45,8 @@ export interface PairScore {
   readonly distance: number;
   /** Weighted RGB std of the handle's patch in the original image (< 0.03: nearly flat, NCC places it roughly). */
   readonly texture: number;
+  /** NCC's peak lay on the search box's edge (`LocateResult.onEdge`); absent in records made before 7 Dec 2026. */
+  readonly onEdge?: boolean;
 }
 
 export interface Evaluation {
@@ -72,6 +74,7 @@ export function evaluate(prepared: PreparedTask, edited: FloatImage): Evaluation
       ncc: r.score,
       distance: Math.hypot(r.point.x - p.target.x, r.point.y - p.target.y),
       texture: r.templateStd,
+      onEdge: r.onEdge,
     };
   });
   const s = ssim(originalFloat, edited, task.mask);

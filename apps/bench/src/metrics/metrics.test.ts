@@ -73,6 +73,17 @@ describe('locatePatch (ZNCC)', () => {
     expect(Math.hypot(r.point.x - handle.x - dx, r.point.y - handle.y - dy)).toBeLessThan(0.2);
   });
 
+  it('flags a peak on the search box edge when the content left the box, and not when it is inside', () => {
+    // one blob on a flat ground; box = handle and target (both the handle) grown by 10 px
+    const blob = (cx: number): FloatImage => image(64, 64, (x, y) => 0.2 + 0.6 * Math.exp(-((x - cx) ** 2 + (y - 24) ** 2) / 18));
+    const far = locatePatch(blob(20), blob(34), handle, handle);
+    expect(far.onEdge).toBe(true);
+    expect(far.point.x).toBe(handle.x + 10);
+    const near = locatePatch(blob(20), blob(25), handle, handle);
+    expect(near.onEdge).toBe(false);
+    expect(Math.abs(near.point.x - handle.x - 5)).toBeLessThan(0.1);
+  });
+
   it('ignores brightness and contrast changes (zero-mean, normalised)', () => {
     const shifted = warp(original, () => [4, -3]);
     const edited = { ...shifted, data: shifted.data.map((v) => 0.1 + 0.6 * v) };

@@ -24,6 +24,11 @@ export interface LocateResult {
   readonly score: number;
   /** Standard deviation of the template (0 = a flat patch NCC cannot place). */
   readonly templateStd: number;
+  /**
+   * The peak lies on the search box's edge: the best match may be outside the box (or nowhere,
+   * on a flat patch), so `point` is not a trustworthy location.
+   */
+  readonly onEdge: boolean;
 }
 
 export const DEFAULT_PATCH_RADIUS = 7;
@@ -169,5 +174,6 @@ export function locatePatch(
     point: { x: handle.x + dx0 + bi + offX, y: handle.y + dy0 + bj + offY },
     score: bestScore,
     templateStd,
+    onEdge: bi === 0 || bi === cols - 1 || bj === 0 || bj === rows - 1,
   };
 }
