@@ -70,7 +70,7 @@ describe('image VJP of an imported StyleGAN2', () => {
 
 describe("createLatent({ type: 'image' }): projection to W+", () => {
   it('recovers an image the default generator made (PSNR ≥ 30 dB from 12 dB at w_avg in 100 steps)', async () => {
-    // 100 steps: the faces2wk2 default (7 Dec 2026) measured 29.6 dB at 60, 33.0 at 100, 34.6 at 150
+    // 100 steps: the faces2wk2ths default (7 Dec 2026) measured 28.8 dB at 60, 31.1 at 100, 32.2 at 150
     const backend = await loadGanBackend({ modelDir: defaultModelDir });
     const target = await backend.render(await backend.createLatent({ type: 'seed', seed: 3, truncation: 0.7 }));
     const seen: number[] = [];
