@@ -28,11 +28,7 @@ def load(config: str, init: str | None) -> Generator:
     """The network of --config, from --init's trained (not EMA) weights, widened as train.py does."""
     G = Generator(**CONFIGS[config])
     if init:
-        fresh = {k: v.clone() for k, v in G.state_dict().items()}
-        state = train.widen_channels(train.widen_keypoints(torch.load(init)["G"], G), fresh)
-        missing, unexpected = G.load_state_dict(state, strict=False)
-        if unexpected or any(not k.startswith(("geo.", "mapping.skip.", "pos.", "kp.", "kp_proj", "kp_style")) for k in missing):
-            sys.exit(f"error: {init} does not fit --config {config} (missing {missing}, unexpected {unexpected})")
+        train.load_widened(G, torch.load(init)["G"], {k: v.clone() for k, v in G.state_dict().items()}, init)
     if G.keypoints:  # as with --kp-refit-every: the head is not trained by gradient
         G.kp_head_detached = True
         for p in G.kp.parameters():
@@ -74,11 +70,15 @@ def main() -> None:
     for g in opt.param_groups:
         g["lr"] = args.lr * g["lr_scale"]
 
+    def part_windows(img: torch.Tensor, names: list[str]) -> torch.Tensor:
+        return torch.cat([part_check.windows(img[b], [lm[n] for n in names]) for b, lm in enumerate(lms)])
+
+    targets = {part: part_windows(x, names) for part, names in part_check.PARTS.items()}  # fixed: cut once
+
     def report(step: int, out: torch.Tensor, t0: float) -> None:
         cells = []
         for part, names in part_check.PARTS.items():
-            gw = torch.cat([part_check.windows(out[b], [lm[n] for n in names]) for b, lm in enumerate(lms)])
-            tw = torch.cat([part_check.windows(x[b], [lm[n] for n in names]) for b, lm in enumerate(lms)])
+            gw, tw = part_windows(out, names), targets[part]
             cells.append(f"{part} {(gw - tw).abs().mean().item():.3f}/{(part_check.detail(gw) / part_check.detail(tw)).item():.2f}")
         print(f"step {step} {time.time() - t0:.0f} s | L1 {(out - x).abs().mean().item():.4f} | " + " | ".join(cells), flush=True)
 

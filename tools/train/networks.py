@@ -239,10 +239,6 @@ class Generator(nn.Module):
             with torch.no_grad():
                 self.kp.weight.zero_()
             self.kp_proj = nn.Parameter(torch.zeros(channels[feature_res // 2], keypoints))
-        # The same blobs once more at the input of the block above the features (twice the
-        # resolution, sigma in its pixels), moved by the same displacement field: the blocks that
-        # draw a lid or a pupil's rim then see where it is to 1-2 image px instead of 4 (faces2wk2h).
-        # Zero-started like kp_proj. Not on the drag's feature path: the drag step does not run it.
         # Styled blobs (faces2wk2ths): each blob's feature vector is kp_proj's column plus a rank-r
         # map of w, so a blob can carry its part's shape and colour (a wide or a half-shut eye),
         # not only its place; kp_style_proj starts at zero (same image). tools/README.md measures
@@ -251,6 +247,10 @@ class Generator(nn.Module):
         if self.keypoint_style_rank:
             self.kp_style = EqualLinear(w_dim, keypoint_style_rank)
             self.kp_style_proj = nn.Parameter(torch.zeros(channels[feature_res // 2] * keypoints, keypoint_style_rank))
+        # The same blobs once more at the input of the block above the features (twice the
+        # resolution, sigma in its pixels), moved by the same displacement field: the blocks that
+        # draw a lid or a pupil's rim then see where it is to 1-2 image px instead of 4 (faces2wk2h).
+        # Zero-started like kp_proj. Not on the drag's feature path: the drag step does not run it.
         self.keypoint_hi_sigma = keypoint_hi_sigma if keypoints and warp_grid else 0.0
         if self.keypoint_hi_sigma:
             self.kp_proj_hi = nn.Parameter(torch.zeros(channels[feature_res], keypoints))

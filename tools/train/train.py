@@ -187,6 +187,16 @@ def widen_channels(state: dict, fresh: dict) -> dict:
     return out
 
 
+def load_widened(net: torch.nn.Module, state: dict, fresh: dict, source: str) -> list[str]:
+    """Loads a checkpoint's state into a network with the same or more blobs, channels or heads
+    (--init-from, fit_probe --init): widened as above, layers it lacks keep `fresh`'s start. Exits
+    with a one-line error when the state is not such a network's. Returns the keys left new."""
+    missing, unexpected = net.load_state_dict(widen_channels(widen_keypoints(state, net), fresh), strict=False)
+    if unexpected or any(not k.startswith(("geo.", "mapping.skip.", "pos.", "kp.", "kp_proj", "kp_style")) for k in missing):
+        sys.exit(f"error: {source} does not fit this --config (missing {missing}, unexpected {unexpected})")
+    return missing
+
+
 def fit_keypoint_head(G, G_ema, rng: np.random.Generator, n: int = 4096, noise: float = 0.0) -> float:
     """Sets the keypoint head of both generators to the least-squares fit of the scene points on
     their own mapping's w (--kp-fit-init once, --kp-refit-every N every N steps). Returns the raw
@@ -336,9 +346,7 @@ def main() -> None:
             ck = torch.load(args.init_from)
             fresh = {k: v.clone() for k, v in G.state_dict().items()}  # one init for both, so G_ema = G's new channels
             for net, key in ((G, "G"), (G_ema, "G_ema")):
-                missing, unexpected = net.load_state_dict(widen_channels(widen_keypoints(ck[key], net), fresh), strict=False)
-                if unexpected or any(not k.startswith(("geo.", "mapping.skip.", "pos.", "kp.", "kp_proj", "kp_style")) for k in missing):
-                    sys.exit(f"error: {args.init_from} does not fit --config {args.config} (missing {missing}, unexpected {unexpected})")
+                missing = load_widened(net, ck[key], fresh, args.init_from)
             print(f"initialised from {args.init_from} (step {ck['step']}); new layers: {missing}", flush=True)
             if "opt" in ck:
                 n = carry_adam_state(opt, ck, G)
