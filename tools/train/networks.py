@@ -195,6 +195,8 @@ class Generator(nn.Module):
         keypoint_sigma: float = 1.0,
         keypoint_hi_sigma: float = 0.0,
         keypoint_style_rank: int = 0,
+        keypoint_hi_style: bool = False,
+        keypoint_top_sigma: float = 0.0,
     ):
         super().__init__()
         self.z_dim, self.w_dim, self.resolution = z_dim, w_dim, resolution
@@ -255,6 +257,19 @@ class Generator(nn.Module):
         if self.keypoint_hi_sigma:
             self.kp_proj_hi = nn.Parameter(torch.zeros(channels[feature_res], keypoints))
             self.register_buffer("warp_basis_hi", warp_basis_2d(2 * feature_res, warp_grid), persistent=False)
+        # Styled blobs at 64 px too (faces2wk2thss): the same rank-r code of w, mapped to the 64 px
+        # block's channels; zero-started, so the same image at the start.
+        self.keypoint_hi_style = bool(keypoint_hi_style and self.keypoint_hi_sigma and self.keypoint_style_rank)
+        if self.keypoint_hi_style:
+            self.kp_style_proj_hi = nn.Parameter(torch.zeros(channels[feature_res] * keypoints, keypoint_style_rank))
+        # And at the 128 px block's input (faces2wk2thst): the renderer's outlines are 1-2 image px
+        # wide, finer than the 64 px blobs place them; styled like those when they are.
+        self.keypoint_top_sigma = keypoint_top_sigma if self.keypoint_hi_sigma else 0.0
+        if self.keypoint_top_sigma:
+            self.kp_proj_top = nn.Parameter(torch.zeros(channels[2 * feature_res], keypoints))
+            self.register_buffer("warp_basis_top", warp_basis_2d(4 * feature_res, warp_grid), persistent=False)
+            if self.keypoint_hi_style:
+                self.kp_style_proj_top = nn.Parameter(torch.zeros(channels[2 * feature_res] * keypoints, keypoint_style_rank))
 
     def geometry(self, w: torch.Tensor) -> torch.Tensor:
         """w [B, w_dim] -> control offsets [B, 2, grid*grid] in feature-block pixels (x, then y)."""
@@ -295,13 +310,18 @@ class Generator(nn.Module):
             proj = proj + (self.kp_style(w) @ self.kp_style_proj.t()).reshape(B, -1, self.keypoints)
         return (proj @ heat).reshape(B, -1, r, r)
 
-    def keypoint_maps_hi(self, w: torch.Tensor, ctrl: torch.Tensor) -> torch.Tensor:
-        """[B, C, 2R, 2R] added to the input of the block above the features: the blobs at twice
-        the feature resolution, warped by the displacement field of control offsets ctrl (feature
-        pixels, so twice as many of these pixels), mixed to that block's input channels."""
-        B, r = w.shape[0], 2 * self.feature_res
-        heat = warp(self.keypoint_heat(w, r, self.keypoint_hi_sigma), 2 * (ctrl @ self.warp_basis_hi).reshape(B, 2, r, r))
-        return (self.kp_proj_hi @ heat.reshape(B, self.keypoints, r * r)).reshape(B, -1, r, r)
+    def keypoint_maps_hi(self, w: torch.Tensor, ctrl: torch.Tensor, scale: int = 2) -> torch.Tensor:
+        """[B, C, sR, sR] added to the input of the block scale times the feature resolution (2: the
+        64 px block, 4: the 128 px one): the blobs at that resolution, warped by the displacement
+        field of control offsets ctrl (feature pixels, so scale times as many of these pixels),
+        mixed to that block's input channels."""
+        B, r = w.shape[0], scale * self.feature_res
+        sigma, basis = (self.keypoint_hi_sigma, self.warp_basis_hi) if scale == 2 else (self.keypoint_top_sigma, self.warp_basis_top)
+        heat = warp(self.keypoint_heat(w, r, sigma), scale * (ctrl @ basis).reshape(B, 2, r, r))
+        proj, style = (self.kp_proj_hi, "kp_style_proj_hi") if scale == 2 else (self.kp_proj_top, "kp_style_proj_top")
+        if self.keypoint_hi_style:
+            proj = proj + (self.kp_style(w) @ getattr(self, style).t()).reshape(B, -1, self.keypoints)
+        return (proj @ heat.reshape(B, self.keypoints, r * r)).reshape(B, -1, r, r)
 
     def synthesis(self, ws: torch.Tensor, fused: bool | str = False, return_features: bool = True, ctrl: torch.Tensor | None = None):
         """ws [B, num_ws, w_dim] -> image [B,3,R,R] (about [-1,1]) and the feature-block output.
@@ -339,6 +359,8 @@ class Generator(nn.Module):
                     x = x + self.keypoint_maps(row(0))
                 if self.keypoint_hi_sigma and bi == self.feature_block + 1:
                     x = x + self.keypoint_maps_hi(row(0), offsets)
+                if self.keypoint_top_sigma and bi == self.feature_block + 2:
+                    x = x + self.keypoint_maps_hi(row(0), offsets, scale=4)
                 x = blk.conv0(x, row(wi), mode(bi, False))
                 wi += 1
             x = blk.conv1(x, row(wi), mode(bi, False))
@@ -409,6 +431,10 @@ FACES2WK2H_CONFIG = dict(FACES2WK2_CONFIG, keypoint_hi_sigma=1.0)
 FACES2WK2TH_CONFIG = dict(FACES2WK2T_CONFIG, keypoint_hi_sigma=1.0)
 # ... and styled blobs (rank 16) at the feature block's input
 FACES2WK2THS_CONFIG = dict(FACES2WK2TH_CONFIG, keypoint_style_rank=16)
+# ... and the blobs at 64 px styled too (the same rank-16 code of w)
+FACES2WK2THSS_CONFIG = dict(FACES2WK2THS_CONFIG, keypoint_hi_style=True)
+# ... and styled blobs at 128 px as well (sigma 1 image px)
+FACES2WK2THST_CONFIG = dict(FACES2WK2THSS_CONFIG, keypoint_top_sigma=1.0)
 # the faces2 network for tools/dataset/faces2g4.py (4 x 4 warp grid, P = 91): only z_dim differs
 FACES2G4_CONFIG = dict(FACES2_CONFIG, z_dim=91)
 CONFIGS = dict(
@@ -421,4 +447,6 @@ CONFIGS = dict(
     faces2wk2h=FACES2WK2H_CONFIG,
     faces2wk2th=FACES2WK2TH_CONFIG,
     faces2wk2ths=FACES2WK2THS_CONFIG,
+    faces2wk2thss=FACES2WK2THSS_CONFIG,
+    faces2wk2thst=FACES2WK2THST_CONFIG,
 )

@@ -176,6 +176,45 @@ class KeypointTest(unittest.TestCase):
         G1.synthesis(ws)[1].square().sum().backward()
         self.assertGreater(G1.kp_style.weight.grad.abs().max().item(), 0.0)
 
+    def test_top_res_blob_sits_where_the_displacement_field_moves_the_keypoint(self):
+        # faces2wk2thst: at 128 px, keypoint 0 at scene x = 16.5 / 64 (pixel 80), y = -0.5 / 64
+        # (pixel 63); +1 feature px in x is 4 px of this map, so the blob shows 4 px to the left
+        torch.manual_seed(0)
+        G = Generator(**CONFIGS["faces2wk2thst"])
+        n = G.warp_grid * G.warp_grid
+        with torch.no_grad():
+            G.kp.weight.zero_()
+            G.kp.bias.zero_()
+            G.kp.bias[0], G.kp.bias[1] = 16.5 / 64, -0.5 / 64
+            G.kp_proj_top.zero_()
+            G.kp_proj_top[0, 0] = 1.0
+            w = torch.zeros(1, G.w_dim)
+            still = G.keypoint_maps_hi(w, torch.zeros(1, 2, n), scale=4)[0, 0]
+            moved = G.keypoint_maps_hi(w, torch.cat([torch.ones(1, 1, n), torch.zeros(1, 1, n)], 1), scale=4)[0, 0]
+        self.assertEqual(still.shape, (128, 128))
+        self.assertEqual(divmod(still.argmax().item(), 128), (63, 80))
+        self.assertAlmostEqual(still[63, 79].item(), math.exp(-0.5), places=5)  # sigma 1 px there
+        self.assertEqual(divmod(moved.argmax().item(), 128), (63, 76))
+        self.assertAlmostEqual(moved[63, 76].item(), 1.0, delta=0.02)
+
+    def test_styled_blobs_at_64_and_128_px_start_as_before_and_learn(self):
+        # --init-from faces2wk2ths into faces2wk2thst: the new maps start at zero (same image) and
+        # each gets gradient from the image
+        torch.manual_seed(0)
+        G0 = Generator(**CONFIGS["faces2wk2ths"])
+        with torch.no_grad():
+            for p in (G0.kp_proj, G0.kp.weight, G0.kp_proj_hi, G0.kp_style_proj):
+                p.normal_()
+        G1 = Generator(**CONFIGS["faces2wk2thst"])
+        missing, unexpected = G1.load_state_dict(G0.state_dict(), strict=False)
+        self.assertEqual((sorted(missing), unexpected), (["kp_proj_top", "kp_style_proj_hi", "kp_style_proj_top"], []))
+        ws = G0.mapping(torch.randn(2, G0.z_dim))[:, None].expand(-1, G0.num_ws, -1).detach()
+        with torch.no_grad():
+            torch.testing.assert_close(G1.synthesis(ws, return_features=False), G0.synthesis(ws, return_features=False), atol=1e-5, rtol=0)
+        G1.synthesis(ws, return_features=False).square().sum().backward()
+        for name in missing:
+            self.assertGreater(getattr(G1, name).grad.abs().max().item(), 0.0, name)
+
     def test_a_detached_head_passes_gradient_to_w_only(self):
         # train.py --kp-refit-every: the image loss must not move the head, but a drag's gradient
         # must still reach w through it (the exported graph is the same)
