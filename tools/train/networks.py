@@ -267,7 +267,6 @@ class Generator(nn.Module):
         self.keypoint_top_sigma = keypoint_top_sigma if self.keypoint_hi_sigma else 0.0
         if self.keypoint_top_sigma:
             self.kp_proj_top = nn.Parameter(torch.zeros(channels[2 * feature_res], keypoints))
-            self.register_buffer("warp_basis_top", warp_basis_2d(4 * feature_res, warp_grid), persistent=False)
             if self.keypoint_hi_style:
                 self.kp_style_proj_top = nn.Parameter(torch.zeros(channels[2 * feature_res] * keypoints, keypoint_style_rank))
 
@@ -290,10 +289,13 @@ class Generator(nn.Module):
             out = F.linear(w, self.kp.weight.detach() * self.kp.w_gain, self.kp.bias.detach() * self.kp.b_gain)
         return out.reshape(w.shape[0], self.keypoints, 2)
 
-    def keypoint_heat(self, w: torch.Tensor, r: int, sigma: float) -> torch.Tensor:
+    def keypoint_heat(self, w: torch.Tensor, r: int, sigma: float, shift: torch.Tensor | None = None) -> torch.Tensor:
         """[B, K, r, r]: the keypoints' Gaussian blobs (sigma in pixels of an r x r map) at the
-        map's pixel centres, in scene coordinates (separable: a row and a column profile each)."""
+        map's pixel centres, in scene coordinates (separable: a row and a column profile each),
+        each moved by shift [B, K, 2] pixels of the map if given."""
         c = self.keypoint_coords(w, head_grad=not self.kp_head_detached) * (r / 2)  # pixels from the centre
+        if shift is not None:
+            c = c + shift
         g = torch.arange(r, dtype=w.dtype) + (0.5 - r / 2)
         a = -0.5 / (sigma * sigma)
         hx = torch.exp((g - c[:, :, 0:1]) * (g - c[:, :, 0:1]) * a)  # [B, K, r]
@@ -312,16 +314,40 @@ class Generator(nn.Module):
 
     def keypoint_maps_hi(self, w: torch.Tensor, ctrl: torch.Tensor, scale: int = 2) -> torch.Tensor:
         """[B, C, sR, sR] added to the input of the block scale times the feature resolution (2: the
-        64 px block, 4: the 128 px one): the blobs at that resolution, warped by the displacement
+        64 px block, 4: the 128 px one): the blobs at that resolution, moved by the displacement
         field of control offsets ctrl (feature pixels, so scale times as many of these pixels),
         mixed to that block's input channels."""
         B, r = w.shape[0], scale * self.feature_res
-        sigma, basis = (self.keypoint_hi_sigma, self.warp_basis_hi) if scale == 2 else (self.keypoint_top_sigma, self.warp_basis_top)
-        heat = warp(self.keypoint_heat(w, r, sigma), scale * (ctrl @ basis).reshape(B, 2, r, r))
-        proj, style = (self.kp_proj_hi, "kp_style_proj_hi") if scale == 2 else (self.kp_proj_top, "kp_style_proj_top")
+        if scale == 2:
+            heat = warp(self.keypoint_heat(w, r, self.keypoint_hi_sigma), 2 * (ctrl @ self.warp_basis_hi).reshape(B, 2, r, r))
+            proj, style = self.kp_proj_hi, "kp_style_proj_hi"
+        else:  # warping 22 maps of 128 x 128 costs ~4x a training step: move the blobs' centres instead
+            heat = self.keypoint_heat(w, r, self.keypoint_top_sigma, self.keypoint_shift(w, ctrl) * scale)
+            proj, style = self.kp_proj_top, "kp_style_proj_top"
         if self.keypoint_hi_style:
             proj = proj + (self.kp_style(w) @ getattr(self, style).t()).reshape(B, -1, self.keypoints)
         return (proj @ heat.reshape(B, self.keypoints, r * r)).reshape(B, -1, r, r)
+
+    def keypoint_shift(self, w: torch.Tensor, ctrl: torch.Tensor, iterations: int = 2) -> torch.Tensor:
+        """[B, K, 2] feature pixels: where the warp shows each keypoint, relative to its scene place p.
+        The image at x is the scene at x + D(x), so the point shows at the x with x + D(x) = p; fixed
+        point x = p - D(x), D read bilinearly (hat weights, MatMul only) from the feature-res field."""
+        B, r = w.shape[0], self.feature_res
+        disp = (ctrl @ self.warp_basis).reshape(B, 2, r, r)
+        p = self.keypoint_coords(w, head_grad=not self.kp_head_detached) * (r / 2)  # [B, K, 2]
+        g = torch.arange(r, dtype=w.dtype) + (0.5 - r / 2)
+        x = p
+        for _ in range(iterations):
+            hx = torch.relu(1 - (g - x[:, :, 0:1]).abs())  # [B, K, r]
+            hy = torch.relu(1 - (g - x[:, :, 1:2]).abs())
+            x = p - self._bilinear(disp, hx, hy)
+        return x - p
+
+    @staticmethod
+    def _bilinear(disp: torch.Tensor, hx: torch.Tensor, hy: torch.Tensor) -> torch.Tensor:
+        """disp [B, 2, r, r] read at K points given by hat weights hx, hy [B, K, r] -> [B, K, 2]."""
+        rows = hy[:, None] @ disp  # [B, 2, K, r]: each point's row blend
+        return (rows * hx[:, None]).sum(-1).transpose(1, 2)
 
     def synthesis(self, ws: torch.Tensor, fused: bool | str = False, return_features: bool = True, ctrl: torch.Tensor | None = None):
         """ws [B, num_ws, w_dim] -> image [B,3,R,R] (about [-1,1]) and the feature-block output.
