@@ -69,8 +69,12 @@ describe('image VJP of an imported StyleGAN2', () => {
 });
 
 describe("createLatent({ type: 'image' }): projection to W+", () => {
-  it('recovers an image the default generator made (PSNR ≥ 30 dB from 12 dB at w_avg in 100 steps)', async () => {
-    // 100 steps: the faces2wk2ths default (7 Dec 2026) measured 28.8 dB at 60, 31.1 at 100, 32.2 at 150
+  it('recovers an image the default generator made (PSNR ≥ 28 dB from 12 dB at w_avg in 100 steps)', async () => {
+    // 100 steps: the faces2wk2thst default (7 Dec 2026, fourth session) measured 27.5 dB at 60, 29.2
+    // at 100, 30.2 at 150 on this target (seed 3); the faces2wk2ths default 28.8 / 31.1 / 32.2. Over
+    // seeds 3-7 at 100 steps the new model averages 0.6 dB below the old (32.7 vs 33.3 dB; at 150
+    // steps 35.1 vs 35.2) and seed 3 is its worst, so the threshold went from 30 to 28 dB with it
+    // (tools/README.md, "Styled blobs at 64 and 128 px": an exception to that run's adoption rule)
     const backend = await loadGanBackend({ modelDir: defaultModelDir });
     const target = await backend.render(await backend.createLatent({ type: 'seed', seed: 3, truncation: 0.7 }));
     const seen: number[] = [];
@@ -78,13 +82,13 @@ describe("createLatent({ type: 'image' }): projection to W+", () => {
     expect(seen).toHaveLength(100);
     expect(seen[0]!).toBeLessThan(20);
     const meta = latent.meta as { projected: { psnr: number } };
-    expect(meta.projected.psnr).toBeGreaterThanOrEqual(30);
+    expect(meta.projected.psnr).toBeGreaterThanOrEqual(28);
     // the returned latent renders the image it reports
     const img = await backend.render(latent);
     let se = 0;
     for (let i = 0; i < img.data.length; i++) if (i % 4 !== 3) se += (img.data[i]! - target.data[i]!) ** 2;
     const psnr8 = 10 * Math.log10(255 ** 2 / (se / ((img.data.length * 3) / 4)));
-    expect(psnr8).toBeGreaterThanOrEqual(29);
+    expect(psnr8).toBeGreaterThanOrEqual(27);
     expect(latent.optimized.length).toBe(backend.info.optimizedSize);
     await backend.dispose();
   });
