@@ -113,28 +113,45 @@ class KeypointTest(unittest.TestCase):
         G.synthesis(ws)[1].square().sum().backward()
         self.assertGreater(G.kp.weight.grad.abs().sum().item(), 0.0)
 
-    def test_hi_res_blob_sits_where_the_displacement_field_moves_the_keypoint(self):
-        # faces2wk2h: at 64 px, keypoint 0 at scene x = 8.5 / 32 (pixel 40), y = -0.5 / 32 (pixel 31);
-        # a uniform field of +1 feature px in x samples the scene 2 px (64-px pixels) further right,
-        # so the blob shows 2 px to the left; the image(x) = scene(x + D(x)) of the renderer
+    def blob_under_a_uniform_field(self, config: str, scale: int, proj: str, at: tuple[float, float]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Keypoint 0 alone at scene point `at`, as the one channel of `proj`: its map at scale x
+        the feature resolution, still and under a uniform field of +1 feature px in x."""
         torch.manual_seed(0)
-        G = Generator(**CONFIGS["faces2wk2h"])
+        G = Generator(**CONFIGS[config])
         n = G.warp_grid * G.warp_grid
         with torch.no_grad():
             G.kp.weight.zero_()
             G.kp.bias.zero_()
-            G.kp.bias[0], G.kp.bias[1] = 8.5 / 32, -0.5 / 32
-            G.kp_proj_hi.zero_()
-            G.kp_proj_hi[0, 0] = 1.0
+            G.kp.bias[0], G.kp.bias[1] = at
+            getattr(G, proj).zero_()
+            getattr(G, proj)[0, 0] = 1.0
             w = torch.zeros(1, G.w_dim)
-            still = G.keypoint_maps_hi(w, torch.zeros(1, 2, n))[0, 0]
-            moved = G.keypoint_maps_hi(w, torch.cat([torch.ones(1, 1, n), torch.zeros(1, 1, n)], 1))[0, 0]
+            still = G.keypoint_maps_hi(w, torch.zeros(1, 2, n), scale=scale)[0, 0]
+            moved = G.keypoint_maps_hi(w, torch.cat([torch.ones(1, 1, n), torch.zeros(1, 1, n)], 1), scale=scale)[0, 0]
+        return still, moved
+
+    def test_hi_res_blob_sits_where_the_displacement_field_moves_the_keypoint(self):
+        # faces2wk2h: at 64 px, keypoint 0 at scene x = 8.5 / 32 (pixel 40), y = -0.5 / 32 (pixel 31);
+        # a uniform field of +1 feature px in x samples the scene 2 px (64-px pixels) further right,
+        # so the blob shows 2 px to the left; the image(x) = scene(x + D(x)) of the renderer
+        still, moved = self.blob_under_a_uniform_field("faces2wk2h", 2, "kp_proj_hi", (8.5 / 32, -0.5 / 32))
         self.assertEqual(still.shape, (64, 64))
         self.assertEqual(divmod(still.argmax().item(), 64), (31, 40))
         self.assertAlmostEqual(still[31, 40].item(), 1.0, places=5)
         self.assertAlmostEqual(still[31, 39].item(), math.exp(-0.5), places=5)  # sigma 1 px there
         self.assertEqual(divmod(moved.argmax().item(), 64), (31, 38))
         self.assertAlmostEqual(moved[31, 38].item(), 1.0, delta=0.02)  # the B-spline field is uniform there to ~1 %
+
+    def test_top_res_blob_sits_where_the_displacement_field_moves_the_keypoint(self):
+        # faces2wk2thst: at 128 px, keypoint 0 at scene x = 16.5 / 64 (pixel 80), y = -0.5 / 64
+        # (pixel 63); +1 feature px in x is 4 px of this map, so the blob shows 4 px to the left
+        # (placed at the fixed point of the field, not warped)
+        still, moved = self.blob_under_a_uniform_field("faces2wk2thst", 4, "kp_proj_top", (16.5 / 64, -0.5 / 64))
+        self.assertEqual(still.shape, (128, 128))
+        self.assertEqual(divmod(still.argmax().item(), 128), (63, 80))
+        self.assertAlmostEqual(still[63, 79].item(), math.exp(-0.5), places=5)  # sigma 1 px there
+        self.assertEqual(divmod(moved.argmax().item(), 128), (63, 76))
+        self.assertAlmostEqual(moved[63, 76].item(), 1.0, delta=0.02)
 
     def test_a_new_hi_res_keypoint_path_changes_nothing_and_learns(self):
         # --init-from faces2wk2 into faces2wk2h: kp_proj_hi starts at zero (same image) and gets gradient
@@ -175,27 +192,6 @@ class KeypointTest(unittest.TestCase):
         G1.zero_grad()
         G1.synthesis(ws)[1].square().sum().backward()
         self.assertGreater(G1.kp_style.weight.grad.abs().max().item(), 0.0)
-
-    def test_top_res_blob_sits_where_the_displacement_field_moves_the_keypoint(self):
-        # faces2wk2thst: at 128 px, keypoint 0 at scene x = 16.5 / 64 (pixel 80), y = -0.5 / 64
-        # (pixel 63); +1 feature px in x is 4 px of this map, so the blob shows 4 px to the left
-        torch.manual_seed(0)
-        G = Generator(**CONFIGS["faces2wk2thst"])
-        n = G.warp_grid * G.warp_grid
-        with torch.no_grad():
-            G.kp.weight.zero_()
-            G.kp.bias.zero_()
-            G.kp.bias[0], G.kp.bias[1] = 16.5 / 64, -0.5 / 64
-            G.kp_proj_top.zero_()
-            G.kp_proj_top[0, 0] = 1.0
-            w = torch.zeros(1, G.w_dim)
-            still = G.keypoint_maps_hi(w, torch.zeros(1, 2, n), scale=4)[0, 0]
-            moved = G.keypoint_maps_hi(w, torch.cat([torch.ones(1, 1, n), torch.zeros(1, 1, n)], 1), scale=4)[0, 0]
-        self.assertEqual(still.shape, (128, 128))
-        self.assertEqual(divmod(still.argmax().item(), 128), (63, 80))
-        self.assertAlmostEqual(still[63, 79].item(), math.exp(-0.5), places=5)  # sigma 1 px there
-        self.assertEqual(divmod(moved.argmax().item(), 128), (63, 76))
-        self.assertAlmostEqual(moved[63, 76].item(), 1.0, delta=0.02)
 
     def test_top_res_blobs_sit_where_warping_them_would(self):
         # faces2wk2thst places the 128 px blobs at the fixed point x = p - D(x) instead of warping
