@@ -237,6 +237,25 @@ class KeypointTest(unittest.TestCase):
         for name in missing:
             self.assertGreater(getattr(G1, name).grad.abs().max().item(), 0.0, name)
 
+    def test_a_higher_style_rank_loads_the_lower_one_unchanged(self):
+        # --init-from faces2wk2thst (rank 16) into the same network at rank 32: widen_channels puts
+        # the old code in the leading rows of kp_style and the zero-started maps' new columns are
+        # zero, so the image is the same (no extra code needed for the next probe, tools/README item 6)
+        torch.manual_seed(0)
+        G0 = Generator(**CONFIGS["faces2wk2thst"])
+        with torch.no_grad():
+            for p in (G0.kp_proj, G0.kp.weight, G0.kp_proj_hi, G0.kp_style_proj, G0.kp_style_proj_hi, G0.kp_proj_top, G0.kp_style_proj_top):
+                p.normal_()
+        G1 = Generator(**dict(CONFIGS["faces2wk2thst"], keypoint_style_rank=32))
+        fresh = {k: v.clone() for k, v in G1.state_dict().items()}
+        import train  # noqa: E402
+
+        self.assertEqual(train.load_widened(G1, G0.state_dict(), fresh, "rank 16"), [])
+        self.assertEqual(tuple(G1.kp_style_proj_top.shape), (G1.kp_proj_top.shape[0] * G1.keypoints, 32))
+        ws = G0.mapping(torch.randn(2, G0.z_dim))[:, None].expand(-1, G0.num_ws, -1).detach()
+        with torch.no_grad():
+            torch.testing.assert_close(G1.synthesis(ws, return_features=False), G0.synthesis(ws, return_features=False), atol=1e-5, rtol=0)
+
     def test_a_detached_head_passes_gradient_to_w_only(self):
         # train.py --kp-refit-every: the image loss must not move the head, but a drag's gradient
         # must still reach w through it (the exported graph is the same)
