@@ -275,8 +275,7 @@ class Generator(nn.Module):
         return self.geo(w).reshape(w.shape[0], 2, self.warp_grid * self.warp_grid)
 
     def displacement(self, w: torch.Tensor) -> torch.Tensor:
-        r = self.feature_res
-        return (self.geometry(w) @ self.warp_basis).reshape(w.shape[0], 2, r, r)
+        return self.field(self.geometry(w))
 
     def keypoint_coords(self, w: torch.Tensor, head_grad: bool = True) -> torch.Tensor:
         """w [B, w_dim] -> scene coordinates [B, K, 2] (x, y in [-1, 1]) of landmarks2.KEYPOINTS.
@@ -305,35 +304,45 @@ class Generator(nn.Module):
     def keypoint_maps(self, w: torch.Tensor) -> torch.Tensor:
         """[B, cin, R, R] added to the feature block's input: the keypoints' blobs at the feature
         block's resolution mixed to the block's input channels."""
-        B, r = w.shape[0], self.feature_res
-        heat = self.keypoint_heat(w, r, self.keypoint_sigma).reshape(B, self.keypoints, r * r)
-        proj = self.kp_proj
-        if self.keypoint_style_rank:  # [B, C, K]: the blobs' features for this w (MatMul, no Einsum, for the VJP builder)
-            proj = proj + (self.kp_style(w) @ self.kp_style_proj.t()).reshape(B, -1, self.keypoints)
-        return (proj @ heat).reshape(B, -1, r, r)
+        style = self.kp_style_proj if self.keypoint_style_rank else None
+        return self.mix_blobs(w, self.keypoint_heat(w, self.feature_res, self.keypoint_sigma), self.kp_proj, style)
 
-    def keypoint_maps_hi(self, w: torch.Tensor, ctrl: torch.Tensor, scale: int = 2) -> torch.Tensor:
-        """[B, C, sR, sR] added to the input of the block scale times the feature resolution (2: the
-        64 px block, 4: the 128 px one): the blobs at that resolution, moved by the displacement
-        field of control offsets ctrl (feature pixels, so scale times as many of these pixels),
-        mixed to that block's input channels."""
-        B, r = w.shape[0], scale * self.feature_res
-        if scale == 2:
-            heat = warp(self.keypoint_heat(w, r, self.keypoint_hi_sigma), 2 * (ctrl @ self.warp_basis_hi).reshape(B, 2, r, r))
-            proj, style = self.kp_proj_hi, "kp_style_proj_hi"
-        else:  # warping 22 maps of 128 x 128 costs ~4x a training step: move the blobs' centres instead
-            heat = self.keypoint_heat(w, r, self.keypoint_top_sigma, self.keypoint_shift(w, ctrl) * scale)
-            proj, style = self.kp_proj_top, "kp_style_proj_top"
-        if self.keypoint_hi_style:
-            proj = proj + (self.kp_style(w) @ getattr(self, style).t()).reshape(B, -1, self.keypoints)
-        return (proj @ heat.reshape(B, self.keypoints, r * r)).reshape(B, -1, r, r)
+    def keypoint_maps_hi(self, w: torch.Tensor, ctrl: torch.Tensor) -> torch.Tensor:
+        """[B, C, 2R, 2R] added to the input of the block above the features: the blobs at twice
+        the feature resolution, warped by the displacement field of control offsets ctrl (feature
+        pixels, so twice as many of these pixels), mixed to that block's input channels."""
+        B, r = w.shape[0], 2 * self.feature_res
+        heat = warp(self.keypoint_heat(w, r, self.keypoint_hi_sigma), 2 * (ctrl @ self.warp_basis_hi).reshape(B, 2, r, r))
+        return self.mix_blobs(w, heat, self.kp_proj_hi, self.kp_style_proj_hi if self.keypoint_hi_style else None)
 
-    def keypoint_shift(self, w: torch.Tensor, ctrl: torch.Tensor, iterations: int = 2) -> torch.Tensor:
-        """[B, K, 2] feature pixels: where the warp shows each keypoint, relative to its scene place p.
-        The image at x is the scene at x + D(x), so the point shows at the x with x + D(x) = p; fixed
-        point x = p - D(x), D read bilinearly (hat weights, MatMul only) from the feature-res field."""
-        B, r = w.shape[0], self.feature_res
-        disp = (ctrl @ self.warp_basis).reshape(B, 2, r, r)
+    def keypoint_maps_top(self, w: torch.Tensor, disp: torch.Tensor) -> torch.Tensor:
+        """[B, C, 4R, 4R] added to the 128 px block's input: the blobs at four times the feature
+        resolution, mixed to that block's input channels. Warping 22 maps of 128 x 128 cost ~4x a
+        training step, so the blobs' centres move instead, to where the feature-res displacement
+        field disp [B, 2, R, R] shows them (keypoint_shift)."""
+        r = 4 * self.feature_res
+        heat = self.keypoint_heat(w, r, self.keypoint_top_sigma, 4 * self.keypoint_shift(w, disp))
+        return self.mix_blobs(w, heat, self.kp_proj_top, self.kp_style_proj_top if self.keypoint_hi_style else None)
+
+    def mix_blobs(self, w: torch.Tensor, heat: torch.Tensor, proj: torch.Tensor, style: torch.Tensor | None) -> torch.Tensor:
+        """Blobs heat [B, K, r, r] -> [B, C, r, r] through proj [C, K], plus, for styled blobs, a
+        rank-r map of w: style [C*K, rank] (MatMul only, no Einsum, for the VJP builder)."""
+        B, K, r = heat.shape[0], self.keypoints, heat.shape[-1]
+        if style is not None:  # [B, C, K]: the blobs' features for this w
+            proj = proj + (self.kp_style(w) @ style.t()).reshape(B, -1, K)
+        return (proj @ heat.reshape(B, K, r * r)).reshape(B, -1, r, r)
+
+    def field(self, ctrl: torch.Tensor) -> torch.Tensor:
+        """Control offsets [B, 2, grid*grid] -> the displacement field [B, 2, R, R] at the feature
+        block's resolution, in its pixels."""
+        r = self.feature_res
+        return (ctrl @ self.warp_basis).reshape(ctrl.shape[0], 2, r, r)
+
+    def keypoint_shift(self, w: torch.Tensor, disp: torch.Tensor, iterations: int = 2) -> torch.Tensor:
+        """[B, K, 2] feature pixels: where the field disp [B, 2, R, R] shows each keypoint, relative
+        to its scene place p. The image at x is the scene at x + D(x), so the point shows at the x
+        with x + D(x) = p; fixed point x = p - D(x), D read bilinearly (hat weights, MatMul only)."""
+        r = self.feature_res
         p = self.keypoint_coords(w, head_grad=not self.kp_head_detached) * (r / 2)  # [B, K, 2]
         g = torch.arange(r, dtype=w.dtype) + (0.5 - r / 2)
         x = p
@@ -386,7 +395,7 @@ class Generator(nn.Module):
                 if self.keypoint_hi_sigma and bi == self.feature_block + 1:
                     x = x + self.keypoint_maps_hi(row(0), offsets)
                 if self.keypoint_top_sigma and bi == self.feature_block + 2:
-                    x = x + self.keypoint_maps_hi(row(0), offsets, scale=4)
+                    x = x + self.keypoint_maps_top(row(0), disp)
                 x = blk.conv0(x, row(wi), mode(bi, False))
                 wi += 1
             x = blk.conv1(x, row(wi), mode(bi, False))
@@ -396,7 +405,7 @@ class Generator(nn.Module):
             if bi == self.feature_block:
                 if self.warp_grid:
                     offsets = self.geometry(row(0)) if ctrl is None else ctrl
-                    disp = (offsets @ self.warp_basis).reshape(B, 2, self.feature_res, self.feature_res)
+                    disp = self.field(offsets)
                     x, img = warp(x, disp), warp(img, disp)
                 feat = x
         return (img, feat) if return_features else img

@@ -126,8 +126,9 @@ class KeypointTest(unittest.TestCase):
             getattr(G, proj).zero_()
             getattr(G, proj)[0, 0] = 1.0
             w = torch.zeros(1, G.w_dim)
-            still = G.keypoint_maps_hi(w, torch.zeros(1, 2, n), scale=scale)[0, 0]
-            moved = G.keypoint_maps_hi(w, torch.cat([torch.ones(1, 1, n), torch.zeros(1, 1, n)], 1), scale=scale)[0, 0]
+            maps = (lambda ctrl: G.keypoint_maps_hi(w, ctrl)) if scale == 2 else (lambda ctrl: G.keypoint_maps_top(w, G.field(ctrl)))
+            still = maps(torch.zeros(1, 2, n))[0, 0]
+            moved = maps(torch.cat([torch.ones(1, 1, n), torch.zeros(1, 1, n)], 1))[0, 0]
         return still, moved
 
     def test_hi_res_blob_sits_where_the_displacement_field_moves_the_keypoint(self):
@@ -206,7 +207,7 @@ class KeypointTest(unittest.TestCase):
             G.kp.bias.uniform_(-0.6, 0.6)
             w, ctrl = torch.zeros(B, G.w_dim), 0.7 * torch.randn(B, 2, n)
             warped = warp(G.keypoint_heat(w, r, 1.0), 4 * (ctrl @ warp_basis_2d(r, G.warp_grid)).reshape(B, 2, r, r))
-            shift = 4 * G.keypoint_shift(w, ctrl)
+            shift = 4 * G.keypoint_shift(w, G.field(ctrl))
             moved = G.keypoint_heat(w, r, 1.0, shift)
         g = torch.arange(r) + 0.5
 
