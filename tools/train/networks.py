@@ -358,7 +358,10 @@ class Generator(nn.Module):
         rows = hy[:, None] @ disp  # [B, 2, K, r]: each point's row blend
         return (rows * hx[:, None]).sum(-1).transpose(1, 2)
 
-    def synthesis(self, ws: torch.Tensor, fused: bool | str = False, return_features: bool = True, ctrl: torch.Tensor | None = None):
+    def synthesis(
+        self, ws: torch.Tensor, fused: bool | str = False, return_features: bool = True, ctrl: torch.Tensor | None = None,
+        blocks: int | None = None,
+    ):
         """ws [B, num_ws, w_dim] -> image [B,3,R,R] (about [-1,1]) and the feature-block output.
 
         fused: False = every layer modulates its activations; True = every layer modulates its
@@ -369,6 +372,8 @@ class Generator(nn.Module):
         backward graph needs no weight gradients.
         ctrl: control offsets [B, 2, grid*grid] to warp with instead of the head's (training with
         the renderer's own offsets, see train.py --teacher-warp).
+        blocks: run only the first this many blocks (the image at their resolution: train.py
+        --half-res trains the blocks below the top one first, at a fraction of a step's cost).
         """
         B = ws.shape[0]
 
@@ -385,7 +390,7 @@ class Generator(nn.Module):
         img = None
         feat = None
         wi = 0
-        for bi, blk in enumerate(self.blocks):
+        for bi, blk in enumerate(self.blocks[:blocks]):
             if not blk.first:
                 x = up2(x)
                 if self.pos is not None:

@@ -12,6 +12,7 @@ import unittest
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -318,6 +319,28 @@ class TrainHelpersTest(unittest.TestCase):
         off = torch.randn(8, generator=g, dtype=torch.float64)
         off = off - q @ (q.T @ off)
         self.assertLess((off @ x[:-1]).abs().max().item(), 1e-8)
+
+    def test_half_res_phase_hands_over_without_a_jump(self):
+        import train  # noqa: E402
+
+        torch.manual_seed(0)
+        G = Generator(**CONFIGS["faces2wk2thst"])
+        G_ema = Generator(**CONFIGS["faces2wk2thst"])
+        ws = G.mapping(torch.randn(2, G.z_dim))[:, None, :].expand(-1, G.num_ws, -1)
+        with torch.no_grad():
+            low = G.synthesis(ws, return_features=False, blocks=len(G.blocks) - 1)
+            full = G.synthesis(ws, return_features=False)
+            self.assertEqual(tuple(low.shape[2:]), (64, 64))
+            # before the zeroing the top block adds its own (random) image: the check can fail
+            self.assertGreater((full - F.interpolate(low, scale_factor=2, mode="bilinear")).abs().max().item(), 0.05)
+            train.start_half_res(G, G_ema)
+            full = G.synthesis(ws, return_features=False)
+            # the full image is the half-resolution one upsampled (float32 sums: 1e-6)
+            self.assertLess((full - F.interpolate(low, scale_factor=2, mode="bilinear")).abs().max().item(), 1e-5)
+            self.assertEqual(G_ema.blocks[-1].torgb.weight.abs().max().item(), 0.0)
+        # and the top block learns from the first full step: its toRGB gets a gradient
+        G.synthesis(ws.detach(), return_features=False).square().mean().backward()
+        self.assertGreater(G.blocks[-1].torgb.weight.grad.abs().max().item(), 0.0)
 
     def test_adam_moments_carry_over_by_name(self):
         import train  # noqa: E402

@@ -228,6 +228,17 @@ def ridge_solve(a: torch.Tensor, b: torch.Tensor, lam: float) -> torch.Tensor:
     return torch.linalg.solve(a.T @ a + reg, a.T @ b)
 
 
+def start_half_res(G: Generator, G_ema: Generator) -> None:
+    """Zero the top block's toRGB in both generators: the image is then up2 of the blocks below's
+    (Generator.synthesis is a sum of upsampled toRGB outputs), so the half-resolution phase of
+    --half-res hands over to the top block without a jump, and the top block learns only the
+    detail the lower blocks' image lacks."""
+    with torch.no_grad():
+        for net in (G, G_ema):
+            net.blocks[-1].torgb.weight.zero_()
+            net.blocks[-1].torgb.bias.zero_()
+
+
 def held_out_set(data, cfg: dict) -> tuple[np.ndarray, torch.Tensor]:
     """The 32 held-out latents (never trained on) and their renders: the 'held-out L1' of the logs."""
     z = np.random.default_rng(12345).standard_normal((32, cfg["z_dim"])).astype(np.float32)
@@ -301,6 +312,11 @@ def main() -> None:
         "0.1 makes the head answer a random step off the mapping's w as it answers a step towards other seeds' w "
         "(tools/train/kp_head_check.py); 0 = the plain fit of the runs before 7 Dec 2026",
     )
+    ap.add_argument(
+        "--half-res", type=float, default=0.0,
+        help="fraction of the wall budget (from scratch only) that trains the blocks below the top one on targets "
+        "average-pooled to half resolution: a step there costs ~0.55x a full one (tools/README.md)",
+    )
     ap.add_argument("--log-every", type=int, default=20)
     args = ap.parse_args()
 
@@ -316,6 +332,8 @@ def main() -> None:
     cfg = CONFIGS[args.config]
     if cfg["z_dim"] != data.P:
         sys.exit(f"error: --config {args.config} has z_dim {cfg['z_dim']} but --data {args.data} has {data.P} parameters; pick a matching pair")
+    if args.half_res and args.init_from:
+        sys.exit("error: --half-res starts the top block at zero, which would discard --init-from's; use one of them")
     G = Generator(**cfg)
     G_ema = copy.deepcopy(G).eval()
     for p in G_ema.parameters():
@@ -354,6 +372,8 @@ def main() -> None:
             if args.kp_fit_init and has_kp:
                 err = fit_keypoint_head(G, G_ema, np.random.default_rng(args.seed + 1), noise=args.kp_noise)
                 print(f"keypoint head fitted by least squares: held-out L1 {err:.3f} feature px", flush=True)
+        if args.half_res:
+            start_half_res(G, G_ema)
         with open(log_path, "w", newline="") as f:
             csv.writer(f).writerow(["step", "elapsed_s", "images_seen", "lr", "loss", "l1", "eval_l1_ema"])
 
@@ -436,7 +456,13 @@ def main() -> None:
             # from the image there), the rest with the head's, so the head's use is trained as well
             k = int(round(args.teacher_warp * len(idx)))
             warp_with = torch.cat([ctrl[:k], pred[k:]])
-        out = G.synthesis(w[:, None, :].expand(-1, G.num_ws, -1), return_features=False, ctrl=warp_with)
+        half = progress < args.half_res
+        if half:
+            tgt = F.avg_pool2d(tgt, 2)
+        out = G.synthesis(
+            w[:, None, :].expand(-1, G.num_ws, -1), return_features=False, ctrl=warp_with,
+            blocks=len(G.blocks) - 1 if half else None,
+        )
         loss, l1 = loss_fn(out, tgt, args.edge_weight, args.l2_weight)
         if G.warp_grid:
             geo_l1 = (pred - ctrl).abs().mean()
@@ -465,7 +491,7 @@ def main() -> None:
                 eval_raw = (G(torch.from_numpy(z_eval)) - x_eval).abs().mean().item()
         if step % args.log_every == 0:
             log_rows.append([step, round(el, 1), step * args.batch, f"{lr:.6f}", f"{loss.item():.5f}", f"{l1.item():.5f}", f"{eval_l1:.5f}"])
-            print(f"step {step} {el / 60:.1f} min lr {lr:.5f} loss {loss.item():.4f} l1 {l1.item():.4f} eval {eval_l1:.4f} raw {eval_raw:.4f} geo {geo_l1.item():.3f} px kp {kp_l1.item():.3f} px buf {n_buf}", flush=True)
+            print(f"step {step} {el / 60:.1f} min lr {lr:.5f} loss {loss.item():.4f} l1 {l1.item():.4f} eval {eval_l1:.4f} raw {eval_raw:.4f} geo {geo_l1.item():.3f} px kp {kp_l1.item():.3f} px buf {n_buf}{' half-res' if half else ''}", flush=True)
         if time.time() - t_ckpt > args.ckpt_every:
             with open(log_path, "a", newline="") as f:
                 csv.writer(f).writerows(log_rows)
