@@ -33,7 +33,23 @@ def load(config: str, init: str | None) -> Generator:
         G.kp_head_detached = True
         for p in G.kp.parameters():
             p.requires_grad_(False)
+    if G.bg_waves:  # the probe has no head loss: the head is fitted (below), not trained
+        for p in G.tex.parameters():
+            p.requires_grad_(False)
     return G
+
+
+def fit_texture_oracle(G: Generator, z: torch.Tensor) -> None:
+    """The background-wave head fitted on the probe's own latents without ridge: on so few w it
+    interpolates, i.e. gives each image its true angle and phase (the ceiling of what the head
+    can give, --tex-oracle)."""
+    i = train.faces2._PART_NAMES.index("bg_tex_angle")
+    t = z[:, [i, i + 1]]  # the head gives the Gaussian latents
+    with torch.no_grad():
+        a = torch.cat([G.mapping(z), torch.ones(len(z), 1)], 1).double()
+        sol = (torch.linalg.pinv(a) @ t.double()).float()
+        G.tex.weight.copy_(sol[:-1].T / G.tex.w_gain)
+        G.tex.bias.copy_(sol[-1] / G.tex.b_gain)
 
 
 def part_weights(lms: list[dict], res: int, sigma: float = 4.0) -> torch.Tensor:
@@ -55,6 +71,11 @@ def main() -> None:
     ap.add_argument("--mapping-lr-scale", type=float, default=10.0)
     ap.add_argument("--part-weight", type=float, default=0.0, help="extra L1 and gradient-difference term inside the keypoints' bumps (mean over the bumps)")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument(
+        "--tex-oracle", action="store_true",
+        help="networks with background waves: their head fitted exactly on the probe's own latents (default: refitted "
+        "every 50 steps on the mapping's w, as train.py --init-from starts it)",
+    )
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -84,6 +105,12 @@ def main() -> None:
 
     t0 = time.time()
     for step in range(args.steps + 1):
+        if G.bg_waves and step % 50 == 0:
+            if args.tex_oracle:
+                fit_texture_oracle(G, z)
+            else:
+                err = train.fit_texture_head([G], np.random.default_rng(step), 2048)
+                print(f"background-wave head refitted: error {err:.3f}", flush=True)
         out = G(z)
         if step % 50 == 0:
             report(step, out.detach(), t0)

@@ -197,6 +197,7 @@ class Generator(nn.Module):
         keypoint_style_rank: int = 0,
         keypoint_hi_style: bool = False,
         keypoint_top_sigma: float = 0.0,
+        bg_waves: bool = False,
     ):
         super().__init__()
         self.z_dim, self.w_dim, self.resolution = z_dim, w_dim, resolution
@@ -270,6 +271,21 @@ class Generator(nn.Module):
             if self.keypoint_hi_style:
                 self.kp_style_proj_top = nn.Parameter(torch.zeros(channels[2 * feature_res] * keypoints, keypoint_style_rank))
 
+        # The background's waves (faces2wk2thstx): a third of the held-out L1 of faces2wk2thst was the
+        # renderer's periodic textures, 0.019 of 0.068 the background's waves alone, which it did
+        # not draw (tools/train/texture_share.py). Their phase is a global function of two
+        # parameters that convolutions from a 4 x 4 constant learn last, so the network is given
+        # the renderer's wave (faces2.render_scene) as an input: a linear head on W+ row 0 gives
+        # the texture's angle and phase parameters (trained by its own loss, train.py --tex-weight), sin and cos of the wave's argument at the 64 px
+        # block's input, moved by the displacement field like the blobs there, mixed to its
+        # channels by a zero-started matrix (same image at the start). Not on the drag's feature path.
+        self.bg_waves = bool(bg_waves and self.keypoint_hi_sigma)
+        if self.bg_waves:
+            self.tex = EqualLinear(w_dim, 2)
+            with torch.no_grad():
+                self.tex.weight.zero_()
+            self.tex_proj = nn.Parameter(torch.zeros(channels[feature_res], 2))
+
     def geometry(self, w: torch.Tensor) -> torch.Tensor:
         """w [B, w_dim] -> control offsets [B, 2, grid*grid] in feature-block pixels (x, then y)."""
         return self.geo(w).reshape(w.shape[0], 2, self.warp_grid * self.warp_grid)
@@ -323,6 +339,30 @@ class Generator(nn.Module):
         r = 4 * self.feature_res
         heat = self.keypoint_heat(w, r, self.keypoint_top_sigma, 4 * self.keypoint_shift(w, disp))
         return self.mix_blobs(w, heat, self.kp_proj_top, self.kp_style_proj_top if self.keypoint_hi_style else None)
+
+    def texture_params(self, w: torch.Tensor) -> torch.Tensor:
+        """w [B, w_dim] -> [B, 2]: the renderer's bg_tex_angle and bg_tex_phase in [-1, 1]. The head
+        gives their Gaussian latents (the renderer's parameter is erf(z / sqrt 2)): those the
+        mapping's linear skip carries (a least-squares fit on w: 0.02 error in the phase against
+        0.1 for the parameter itself). Weights detached when refitted (like the keypoints')."""
+        if self.kp_head_detached:
+            return torch.erf(F.linear(w, self.tex.weight.detach() * self.tex.w_gain, self.tex.bias.detach() * self.tex.b_gain) * (1 / math.sqrt(2.0)))
+        return torch.erf(self.tex(w) * (1 / math.sqrt(2.0)))
+
+    def wave_maps(self, w: torch.Tensor, ctrl: torch.Tensor) -> torch.Tensor:
+        """[B, C, 2R, 2R] added to the 64 px block's input: sin and cos of the background wave's
+        argument (faces2.render_scene's formula and constants) in scene coordinates, warped by the
+        displacement field of control offsets ctrl, mixed to the block's channels by tex_proj."""
+        B, r = w.shape[0], 2 * self.feature_res
+        t = self.texture_params(w)
+        ta = (0.8 + 0.6 * t[:, 0]).reshape(B, 1, 1)
+        ph = (3.14 * t[:, 1]).reshape(B, 1, 1)
+        g = (torch.arange(r, dtype=w.dtype) + 0.5) * (2.0 / r) - 1.0
+        gx, gy = g.reshape(1, 1, r), g.reshape(1, r, 1)
+        ca, sa = torch.cos(ta), torch.sin(ta)
+        arg = 14.0 * (ca * gx + sa * gy) + 1.5 * torch.sin(5.0 * (ca * gy - sa * gx)) + ph
+        maps = warp(torch.stack([torch.sin(arg), torch.cos(arg)], 1), 2 * (ctrl @ self.warp_basis_hi).reshape(B, 2, r, r))
+        return (self.tex_proj @ maps.reshape(B, 2, r * r)).reshape(B, -1, r, r)
 
     def mix_blobs(self, w: torch.Tensor, heat: torch.Tensor, proj: torch.Tensor, style: torch.Tensor | None) -> torch.Tensor:
         """Blobs heat [B, K, r, r] -> [B, C, r, r] through proj [C, K], plus, for styled blobs, a
@@ -399,6 +439,12 @@ class Generator(nn.Module):
                     x = x + self.keypoint_maps(row(0))
                 if self.keypoint_hi_sigma and bi == self.feature_block + 1:
                     x = x + self.keypoint_maps_hi(row(0), offsets)
+                    if self.bg_waves:
+                        # read from this block's own W+ row, which a drag (rows 0-5) leaves alone:
+                        # the head is a plain least-squares fit and answers wildly off the mapping's
+                        # w (a random step of norm 0.45 moved the phase ~0.7 rad), so drags must not
+                        # reach it; the warp (row 0) still bends the waves as the renderer does
+                        x = x + self.wave_maps(row(wi), offsets)
                 if self.keypoint_top_sigma and bi == self.feature_block + 2:
                     x = x + self.keypoint_maps_top(row(0), disp)
                 x = blk.conv0(x, row(wi), mode(bi, False))
@@ -475,6 +521,8 @@ FACES2WK2THS_CONFIG = dict(FACES2WK2TH_CONFIG, keypoint_style_rank=16)
 FACES2WK2THSS_CONFIG = dict(FACES2WK2THS_CONFIG, keypoint_hi_style=True)
 # ... and styled blobs at 128 px as well (sigma 1 image px)
 FACES2WK2THST_CONFIG = dict(FACES2WK2THSS_CONFIG, keypoint_top_sigma=1.0)
+# ... and the background's waves as an input at 64 px (Generator.wave_maps)
+FACES2WK2THSTX_CONFIG = dict(FACES2WK2THST_CONFIG, bg_waves=True)
 # the faces2 network for tools/dataset/faces2g4.py (4 x 4 warp grid, P = 91): only z_dim differs
 FACES2G4_CONFIG = dict(FACES2_CONFIG, z_dim=91)
 CONFIGS = dict(
@@ -489,4 +537,5 @@ CONFIGS = dict(
     faces2wk2ths=FACES2WK2THS_CONFIG,
     faces2wk2thss=FACES2WK2THSS_CONFIG,
     faces2wk2thst=FACES2WK2THST_CONFIG,
+    faces2wk2thstx=FACES2WK2THSTX_CONFIG,
 )

@@ -40,6 +40,9 @@ DATA = dict(faces=faces, faces2=faces2, faces2g4=faces2g4)
 CACHE = os.path.join(HERE, "..", ".cache")
 
 
+TEX = [faces2._PART_NAMES.index("bg_tex_angle"), faces2._PART_NAMES.index("bg_tex_phase")]
+
+
 def _erf(x: np.ndarray) -> np.ndarray:
     return torch.erf(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))).numpy()
 
@@ -192,7 +195,7 @@ def load_widened(net: torch.nn.Module, state: dict, fresh: dict, source: str) ->
     (--init-from, fit_probe --init): widened as above, layers it lacks keep `fresh`'s start. Exits
     with a one-line error when the state is not such a network's. Returns the keys left new."""
     missing, unexpected = net.load_state_dict(widen_channels(widen_keypoints(state, net), fresh), strict=False)
-    if unexpected or any(not k.startswith(("geo.", "mapping.skip.", "pos.", "kp.", "kp_proj", "kp_style")) for k in missing):
+    if unexpected or any(not k.startswith(("geo.", "mapping.skip.", "pos.", "kp.", "kp_proj", "kp_style", "tex.", "tex_proj")) for k in missing):
         sys.exit(f"error: {source} does not fit this --config (missing {missing}, unexpected {unexpected})")
     return missing
 
@@ -216,6 +219,24 @@ def fit_keypoint_head(G, G_ema, rng: np.random.Generator, n: int = 4096, noise: 
             net.kp.weight.copy_(sol[:-1].T / net.kp.w_gain)
             net.kp.bias.copy_(sol[-1] / net.kp.b_gain)
             errs.append(((a[n:] @ sol - kp[n:]).abs().mean() * (G.feature_res / 2)).item())
+    return errs[0]
+
+
+def fit_texture_head(nets: list, rng: np.random.Generator, n: int = 4096) -> float:
+    """The background waves' head (networks with bg_waves) of each generator set to the
+    least-squares fit of the renderer's bg_tex_angle and bg_tex_phase latents on its own w (no
+    ridge: a drag does not reach the row it reads, Generator.synthesis). Returns the first one's
+    error on 512 further draws, mean absolute, in the parameters' [-1, 1] units."""
+    z = torch.from_numpy(rng.standard_normal((n + 512, nets[0].z_dim)).astype(np.float32))
+    zt = z[:, TEX]
+    errs = []
+    with torch.no_grad():
+        for net in nets:
+            a = torch.cat([net.mapping(z), torch.ones(len(z), 1)], 1)
+            sol = ridge_solve(a[:n].double(), zt[:n].double(), 0.0).float()  # [w_dim + 1, 2]
+            net.tex.weight.copy_(sol[:-1].T / net.tex.w_gain)
+            net.tex.bias.copy_(sol[-1] / net.tex.b_gain)
+            errs.append((net.texture_params(a[n:, :-1]) - torch.erf(zt[n:] / math.sqrt(2.0))).abs().mean().item())
     return errs[0]
 
 
@@ -317,6 +338,15 @@ def main() -> None:
         help="fraction of the wall budget (from scratch only) that trains the blocks below the top one on targets "
         "average-pooled to half resolution: a step there costs ~0.55x a full one (tools/README.md)",
     )
+    ap.add_argument(
+        "--tex-weight", type=float, default=1.0,
+        help="networks with background waves: weight of the L1 of their head's angle and phase to the renderer's "
+        "(with --kp-refit-every the head is refitted, and this loss teaches the mapping to carry them)",
+    )
+    ap.add_argument(
+        "--tex-refit-every", type=int, default=2,
+        help="steps between least-squares refits of the waves' head (the EMA's: every --kp-refit-every)",
+    )
     ap.add_argument("--log-every", type=int, default=20)
     args = ap.parse_args()
 
@@ -343,7 +373,7 @@ def main() -> None:
     refit_kp = bool(args.kp_refit_every) and has_kp
     G.kp_head_detached = bool(args.kp_detach or args.kp_refit_every)
     if refit_kp:
-        for p in G.kp.parameters():
+        for p in list(G.kp.parameters()) + (list(G.tex.parameters()) if G.bg_waves else []):
             p.requires_grad_(False)  # Adam skips it; a drag's gradient still reaches w through it
     step, elapsed = 0, 0.0
     log_path = os.path.join(args.out, "train_log.csv")
@@ -372,6 +402,9 @@ def main() -> None:
             if args.kp_fit_init and has_kp:
                 err = fit_keypoint_head(G, G_ema, np.random.default_rng(args.seed + 1), noise=args.kp_noise)
                 print(f"keypoint head fitted by least squares: held-out L1 {err:.3f} feature px", flush=True)
+                if G.bg_waves:
+                    err = fit_texture_head([G, G_ema], np.random.default_rng(args.seed + 2))
+                    print(f"background-wave head fitted by least squares: held-out error {err:.3f}", flush=True)
         if args.half_res:
             start_half_res(G, G_ema)
         with open(log_path, "w", newline="") as f:
@@ -408,6 +441,7 @@ def main() -> None:
     geo_l1 = torch.tensor(float("nan"))
     kp_l1 = torch.tensor(float("nan"))
     kp_fit = float("nan")
+    tex_l1 = torch.tensor(float("nan"))
     eval_raw = float("nan")
 
     def save_ckpt() -> None:
@@ -470,12 +504,20 @@ def main() -> None:
         if refit_kp:
             if step % args.kp_refit_every == 0 or math.isnan(kp_fit):
                 kp_fit = fit_keypoint_head(G, G_ema, rng, 2048, noise=args.kp_noise)
+            if G.bg_waves and step % args.tex_refit_every == 0:
+                # the plain fit drifts fast as the mapping trains (0.06 -> 0.13 error in 10 steps);
+                # the EMA's mapping moves slowly: refitted with the keypoints
+                fit_texture_head([G] if step % args.kp_refit_every else [G, G_ema], rng, 1024)
             kp_l1 = torch.tensor(kp_fit)  # the last refit's error, for the log
         elif has_kp:
             # the keypoint head's target: the renderer's scene points, L1 in feature pixels
             kp_true = torch.from_numpy(landmarks2.scene_keypoints(th.numpy(), G.keypoints))
             kp_l1 = (G.keypoint_coords(w.detach() if args.kp_detach else w) - kp_true).abs().mean() * (G.feature_res / 2)
             loss = loss + args.geo_weight * kp_l1
+        if G.bg_waves:
+            # the renderer's angle and phase: trains the head, or the mapping when the head is refitted
+            tex_l1 = (G.texture_params(w) - th[:, TEX]).abs().mean()
+            loss = loss + args.tex_weight * tex_l1
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -491,7 +533,7 @@ def main() -> None:
                 eval_raw = (G(torch.from_numpy(z_eval)) - x_eval).abs().mean().item()
         if step % args.log_every == 0:
             log_rows.append([step, round(el, 1), step * args.batch, f"{lr:.6f}", f"{loss.item():.5f}", f"{l1.item():.5f}", f"{eval_l1:.5f}"])
-            print(f"step {step} {el / 60:.1f} min lr {lr:.5f} loss {loss.item():.4f} l1 {l1.item():.4f} eval {eval_l1:.4f} raw {eval_raw:.4f} geo {geo_l1.item():.3f} px kp {kp_l1.item():.3f} px buf {n_buf}{' half-res' if half else ''}", flush=True)
+            print(f"step {step} {el / 60:.1f} min lr {lr:.5f} loss {loss.item():.4f} l1 {l1.item():.4f} eval {eval_l1:.4f} raw {eval_raw:.4f} geo {geo_l1.item():.3f} px kp {kp_l1.item():.3f} px{f' tex {tex_l1.item():.3f}' if G.bg_waves else ''} buf {n_buf}{' half-res' if half else ''}", flush=True)
         if time.time() - t_ckpt > args.ckpt_every:
             with open(log_path, "a", newline="") as f:
                 csv.writer(f).writerows(log_rows)
