@@ -33,7 +33,7 @@ CKPT = os.path.join(ROOT, "tools", ".cache", "checkpoints", "latest.pt")
 ALLOWED = set(
     "Abs Add Sub Mul Div Neg MatMul Gemm Conv ConvTranspose Reshape Flatten Transpose Squeeze Unsqueeze "
     "Concat Split Slice Pad Expand Tile ReduceSum ReduceMean Sqrt Pow Reciprocal Exp Log LeakyRelu Relu "
-    "Sigmoid Tanh Erf Clip Where Resize Softmax Identity Cast".split()
+    "Sigmoid Tanh Erf Sin Cos Clip Where Resize Softmax Identity Cast".split()
 )
 SHAPE_ONLY = {"Shape", "Gather", "Constant", "ConstantOfShape"}
 
