@@ -43,8 +43,7 @@ def fit_texture_oracle(G: Generator, z: torch.Tensor) -> None:
     """The background-wave head fitted on the probe's own latents without ridge: on so few w it
     interpolates, i.e. gives each image its true angle and phase (the ceiling of what the head
     can give, --tex-oracle)."""
-    i = train.faces2._PART_NAMES.index("bg_tex_angle")
-    t = z[:, [i, i + 1]]  # the head gives the Gaussian latents
+    t = z[:, train.tex_columns(G)]  # the head gives the Gaussian latents
     with torch.no_grad():
         a = torch.cat([G.mapping(z), torch.ones(len(z), 1)], 1).double()
         sol = (torch.linalg.pinv(a) @ t.double()).float()

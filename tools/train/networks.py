@@ -198,6 +198,7 @@ class Generator(nn.Module):
         keypoint_hi_style: bool = False,
         keypoint_top_sigma: float = 0.0,
         bg_waves: bool = False,
+        hair_strands: bool = False,
     ):
         super().__init__()
         self.z_dim, self.w_dim, self.resolution = z_dim, w_dim, resolution
@@ -279,12 +280,16 @@ class Generator(nn.Module):
         # the texture's angle and phase parameters (trained by its own loss, train.py --tex-weight), sin and cos of the wave's argument at the 64 px
         # block's input, moved by the displacement field like the blobs there, mixed to its
         # channels by a zero-started matrix (same image at the start). Not on the drag's feature path.
+        # The hair's strands as well (faces2wk2thstxs; 0.0074 of faces2wk2thstx's L1 at step 885):
+        # the renderer's fan of 22 stripes around a point above the head, so the head gives the
+        # head's pose (6 parameters) and the strands' phase too; two more maps.
         self.bg_waves = bool(bg_waves and self.keypoint_hi_sigma)
+        self.hair_strands = bool(hair_strands and self.bg_waves)
         if self.bg_waves:
-            self.tex = EqualLinear(w_dim, 2)
+            self.tex = EqualLinear(w_dim, len(self.texture_names()))
             with torch.no_grad():
                 self.tex.weight.zero_()
-            self.tex_proj = nn.Parameter(torch.zeros(channels[feature_res], 2))
+            self.tex_proj = nn.Parameter(torch.zeros(channels[feature_res], 4 if self.hair_strands else 2))
 
     def geometry(self, w: torch.Tensor) -> torch.Tensor:
         """w [B, w_dim] -> control offsets [B, 2, grid*grid] in feature-block pixels (x, then y)."""
@@ -340,8 +345,15 @@ class Generator(nn.Module):
         heat = self.keypoint_heat(w, r, self.keypoint_top_sigma, 4 * self.keypoint_shift(w, disp))
         return self.mix_blobs(w, heat, self.kp_proj_top, self.kp_style_proj_top if self.keypoint_hi_style else None)
 
+    def texture_names(self) -> list[str]:
+        """The renderer's parameters (faces2._PART_NAMES) the texture head gives, in its order."""
+        names = ["bg_tex_angle", "bg_tex_phase"]
+        if self.hair_strands:
+            names += ["head_x", "head_y", "head_size", "head_aspect", "head_yaw", "head_roll", "hair_strand_phase"]
+        return names
+
     def texture_params(self, w: torch.Tensor) -> torch.Tensor:
-        """w [B, w_dim] -> [B, 2]: the renderer's bg_tex_angle and bg_tex_phase in [-1, 1]. The head
+        """w [B, w_dim] -> [B, n]: the renderer's texture_names() in [-1, 1]. The head
         gives their Gaussian latents (the renderer's parameter is erf(z / sqrt 2)): those the
         mapping's linear skip carries (a least-squares fit on w: 0.02 error in the phase against
         0.1 for the parameter itself). Weights detached when refitted (like the keypoints')."""
@@ -361,8 +373,35 @@ class Generator(nn.Module):
         gx, gy = g.reshape(1, 1, r), g.reshape(1, r, 1)
         ca, sa = torch.cos(ta), torch.sin(ta)
         arg = 14.0 * (ca * gx + sa * gy) + 1.5 * torch.sin(5.0 * (ca * gy - sa * gx)) + ph
-        maps = warp(torch.stack([torch.sin(arg), torch.cos(arg)], 1), 2 * (ctrl @ self.warp_basis_hi).reshape(B, 2, r, r))
-        return (self.tex_proj @ maps.reshape(B, 2, r * r)).reshape(B, -1, r, r)
+        maps = [torch.sin(arg), torch.cos(arg)] + (self.strand_maps(t[:, 2:], gx, gy) if self.hair_strands else [])
+        maps = warp(torch.stack(maps, 1), 2 * (ctrl @ self.warp_basis_hi).reshape(B, 2, r, r))
+        return (self.tex_proj @ maps.reshape(B, maps.shape[1], r * r)).reshape(B, -1, r, r)
+
+    @staticmethod
+    def strand_maps(p: torch.Tensor, gx: torch.Tensor, gy: torch.Tensor) -> list[torch.Tensor]:
+        """sin and cos of the hair strands' argument 22 atan2(a, b) + phase (faces2.render_scene:
+        a, b head-local coordinates from the fan's centre) for the pose and phase p [B, 7]. ONNX
+        has no atan2 and our VJP builder no Atan: e^(22 i theta) is the 22nd power of (b + i a) / |.|
+        (four squarings and two products), so the maps need only Mul, Add, Sqrt and Div."""
+        B = p.shape[0]
+        hx, hy, size, aspect, yaw, roll, phase = (p[:, i].reshape(B, 1, 1) for i in range(7))
+        hh = 0.64 * (1.0 + 0.10 * size)
+        fshift = 0.20 * hh * (0.78 + 0.10 * aspect) * yaw
+        cr, sr = torch.cos(0.25 * roll), torch.sin(0.25 * roll)
+        dx, dy = gx - 0.10 * hx, gy - (-0.03 + 0.07 * hy)
+        a = cr * dx + sr * dy - 0.3 * fshift
+        b = -sr * dx + cr * dy + 1.2 * hh
+        n = torch.sqrt(a * a + b * b + 1e-8)
+
+        def mul(u, v):
+            return u[0] * v[0] - u[1] * v[1], u[0] * v[1] + u[1] * v[0]
+
+        u2 = mul((b / n, a / n), (b / n, a / n))
+        u4 = mul(u2, u2)
+        u16 = mul(mul(u4, u4), mul(u4, u4))
+        re, im = mul(mul(u16, u4), u2)
+        c, s = torch.cos(3.14 * phase), torch.sin(3.14 * phase)
+        return [im * c + re * s, re * c - im * s]
 
     def mix_blobs(self, w: torch.Tensor, heat: torch.Tensor, proj: torch.Tensor, style: torch.Tensor | None) -> torch.Tensor:
         """Blobs heat [B, K, r, r] -> [B, C, r, r] through proj [C, K], plus, for styled blobs, a
@@ -523,6 +562,8 @@ FACES2WK2THSS_CONFIG = dict(FACES2WK2THS_CONFIG, keypoint_hi_style=True)
 FACES2WK2THST_CONFIG = dict(FACES2WK2THSS_CONFIG, keypoint_top_sigma=1.0)
 # ... and the background's waves as an input at 64 px (Generator.wave_maps)
 FACES2WK2THSTX_CONFIG = dict(FACES2WK2THST_CONFIG, bg_waves=True)
+# ... and the hair's strands (Generator.strand_maps)
+FACES2WK2THSTXS_CONFIG = dict(FACES2WK2THSTX_CONFIG, hair_strands=True)
 # the faces2 network for tools/dataset/faces2g4.py (4 x 4 warp grid, P = 91): only z_dim differs
 FACES2G4_CONFIG = dict(FACES2_CONFIG, z_dim=91)
 CONFIGS = dict(
@@ -538,4 +579,5 @@ CONFIGS = dict(
     faces2wk2thss=FACES2WK2THSS_CONFIG,
     faces2wk2thst=FACES2WK2THST_CONFIG,
     faces2wk2thstx=FACES2WK2THSTX_CONFIG,
+    faces2wk2thstxs=FACES2WK2THSTXS_CONFIG,
 )

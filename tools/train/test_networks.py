@@ -315,6 +315,41 @@ class WaveTest(unittest.TestCase):
         # and a wrong phase fails: the same maps half a period off
         self.assertGreater(np.median(np.abs(-np.stack(waves)[bg] - wave_true)), 0.3)
 
+    def test_strand_maps_are_the_renderers_hair_strands(self):
+        # As above for the hair: textured - plain = 0.13 * plain * strand where the hair shows
+        # (hair, locks and brows are painted with the strand texture); 22 atan2 is computed as a
+        # complex power there, so this also checks that identity.
+        import texture_share  # noqa: E402
+
+        rng = np.random.default_rng(5)
+        th = rng.uniform(-1, 1, (3, faces2.P)).astype(np.float32)
+        th[:, faces2.N_PART :] = 0  # no warp: the maps are compared unresampled
+        r = 64
+        x = faces2.render(th, r)
+        xp = texture_share.renderer_without(["hair strands"]).render(th, r)
+        d = (x - xp)[..., 0]
+        hair = np.abs(d) > 1e-3
+        inner = hair.copy()  # hair pixels whose 4 neighbours are hair: no partly covered edges
+        for ax in (1, 2):
+            for sh in (1, -1):
+                inner &= np.roll(hair, sh, axis=ax)
+        strand_true = d[inner] / (0.13 * xp[..., 0][inner])
+        G = Generator(**CONFIGS["faces2wk2thstxs"])
+        cols = [faces2._PART_NAMES.index(n) for n in G.texture_names()]
+        g = (torch.arange(r, dtype=torch.float32) + 0.5) * (2.0 / r) - 1.0
+        maps = G.strand_maps(torch.from_numpy(th[:, cols[2:]]), g.reshape(1, 1, r), g.reshape(1, r, 1))
+        err = np.abs(maps[0].numpy()[inner] - strand_true)
+        self.assertGreater(inner.sum(), 1000)
+        # exact on most pixels (measured: median 1e-6, 87 % within 0.02; the rest are pixels where
+        # an untextured part is blended over the hair)
+        self.assertLess(np.median(err), 1e-3)
+        self.assertGreater((err < 0.02).mean(), 0.8)
+        # the strands' phase is read: the same maps a quarter period on (the cos map) do not fit
+        self.assertGreater(np.median(np.abs(maps[1].numpy()[inner] - strand_true)), 0.3)
+        # the cos map is the quarter-period shift: sin^2 + cos^2 = 1 (to the float32 rounding of a
+        # 22nd power: measured 0.01 at most)
+        self.assertLess((maps[0] ** 2 + maps[1] ** 2 - 1).abs().max().item(), 0.03)
+
     def test_wave_maps_start_at_the_old_image(self):
         torch.manual_seed(0)
         G = Generator(**CONFIGS["faces2wk2thstx"])

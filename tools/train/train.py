@@ -40,7 +40,9 @@ DATA = dict(faces=faces, faces2=faces2, faces2g4=faces2g4)
 CACHE = os.path.join(HERE, "..", ".cache")
 
 
-TEX = [faces2._PART_NAMES.index("bg_tex_angle"), faces2._PART_NAMES.index("bg_tex_phase")]
+def tex_columns(net) -> list[int]:
+    """Columns of the renderer's parameters that a network's texture head gives (Generator.texture_names)."""
+    return [faces2._PART_NAMES.index(n) for n in net.texture_names()]
 
 
 def _erf(x: np.ndarray) -> np.ndarray:
@@ -223,17 +225,17 @@ def fit_keypoint_head(G, G_ema, rng: np.random.Generator, n: int = 4096, noise: 
 
 
 def fit_texture_head(nets: list, rng: np.random.Generator, n: int = 4096) -> float:
-    """The background waves' head (networks with bg_waves) of each generator set to the
-    least-squares fit of the renderer's bg_tex_angle and bg_tex_phase latents on its own w (no
+    """The texture head (networks with bg_waves) of each generator set to the least-squares fit
+    of the renderer's latents of its texture_names() on its own w (no
     ridge: a drag does not reach the row it reads, Generator.synthesis). Returns the first one's
     error on 512 further draws, mean absolute, in the parameters' [-1, 1] units."""
     z = torch.from_numpy(rng.standard_normal((n + 512, nets[0].z_dim)).astype(np.float32))
-    zt = z[:, TEX]
+    zt = z[:, tex_columns(nets[0])]
     errs = []
     with torch.no_grad():
         for net in nets:
             a = torch.cat([net.mapping(z), torch.ones(len(z), 1)], 1)
-            sol = ridge_solve(a[:n].double(), zt[:n].double(), 0.0).float()  # [w_dim + 1, 2]
+            sol = ridge_solve(a[:n].double(), zt[:n].double(), 0.0).float()  # [w_dim + 1, n_tex]
             net.tex.weight.copy_(sol[:-1].T / net.tex.w_gain)
             net.tex.bias.copy_(sol[-1] / net.tex.b_gain)
             errs.append((net.texture_params(a[n:, :-1]) - torch.erf(zt[n:] / math.sqrt(2.0))).abs().mean().item())
@@ -516,7 +518,7 @@ def main() -> None:
             loss = loss + args.geo_weight * kp_l1
         if G.bg_waves:
             # the renderer's angle and phase: trains the head, or the mapping when the head is refitted
-            tex_l1 = (G.texture_params(w) - th[:, TEX]).abs().mean()
+            tex_l1 = (G.texture_params(w) - th[:, tex_columns(G)]).abs().mean()
             loss = loss + args.tex_weight * tex_l1
         opt.zero_grad(set_to_none=True)
         loss.backward()
