@@ -33,22 +33,24 @@ def load(config: str, init: str | None) -> Generator:
         G.kp_head_detached = True
         for p in G.kp.parameters():
             p.requires_grad_(False)
-    if G.bg_waves:  # the probe has no head loss: the head is fitted (below), not trained
-        for p in G.tex.parameters():
+    if G.bg_waves:  # the probe has no head loss: the heads are fitted (below), not trained
+        for p in list(G.tex.parameters()) + (list(G.pose.parameters()) if G.hair_strands else []):
             p.requires_grad_(False)
     return G
 
 
 def fit_texture_oracle(G: Generator, z: torch.Tensor) -> None:
-    """The background-wave head fitted on the probe's own latents without ridge: on so few w it
-    interpolates, i.e. gives each image its true angle and phase (the ceiling of what the head
+    """The texture (and pose) heads fitted on the probe's own latents without ridge: on so few w
+    they interpolate, i.e. give each image its true parameters (the ceiling of what the heads
     can give, --tex-oracle)."""
-    t = z[:, train.tex_columns(G)]  # the head gives the Gaussian latents
+    heads = [("tex", train.tex_columns(G))] + ([("pose", train.pose_columns())] if G.hair_strands else [])
     with torch.no_grad():
         a = torch.cat([G.mapping(z), torch.ones(len(z), 1)], 1).double()
-        sol = (torch.linalg.pinv(a) @ t.double()).float()
-        G.tex.weight.copy_(sol[:-1].T / G.tex.w_gain)
-        G.tex.bias.copy_(sol[-1] / G.tex.b_gain)
+        for name, cols in heads:
+            head = getattr(G, name)
+            sol = (torch.linalg.pinv(a) @ z[:, cols].double()).float()  # the heads give the Gaussian latents
+            head.weight.copy_(sol[:-1].T / head.w_gain)
+            head.bias.copy_(sol[-1] / head.b_gain)
 
 
 def part_weights(lms: list[dict], res: int, sigma: float = 4.0) -> torch.Tensor:
@@ -109,7 +111,9 @@ def main() -> None:
                 fit_texture_oracle(G, z)
             else:
                 err = train.fit_texture_head([G], np.random.default_rng(step), 2048)
-                print(f"background-wave head refitted: error {err:.3f}", flush=True)
+                if G.hair_strands:
+                    train.fit_pose_head([G], np.random.default_rng(step + 1), 2048, noise=0.1)
+                print(f"texture head refitted: error {err:.3f}", flush=True)
         out = G(z)
         if step % 50 == 0:
             report(step, out.detach(), t0)

@@ -160,6 +160,10 @@ def warp(x: torch.Tensor, disp: torch.Tensor) -> torch.Tensor:
     return out.permute(0, 2, 3, 1)
 
 
+# the renderer's head pose (faces2._PART_NAMES), which places the hair strands' fan
+POSE_NAMES = ["head_x", "head_y", "head_size", "head_aspect", "head_yaw", "head_roll"]
+
+
 def up2(x: torch.Tensor) -> torch.Tensor:
     return F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
 
@@ -281,15 +285,21 @@ class Generator(nn.Module):
         # block's input, moved by the displacement field like the blobs there, mixed to its
         # channels by a zero-started matrix (same image at the start). Not on the drag's feature path.
         # The hair's strands as well (faces2wk2thstxs; 0.0074 of faces2wk2thstx's L1 at step 885):
-        # the renderer's fan of 22 stripes around a point above the head, so the head gives the
-        # head's pose (6 parameters) and the strands' phase too; two more maps.
+        # the renderer's fan of 22 stripes around a point above the head; two more maps. The texture
+        # head gives the strands' phase too, and a pose head the head's pose (6 parameters) from
+        # W+ row 0 like the keypoints' (ridge-refitted with them: smooth off the mapping's w), so
+        # that the strands turn with a head a drag turns.
         self.bg_waves = bool(bg_waves and self.keypoint_hi_sigma)
         self.hair_strands = bool(hair_strands and self.bg_waves)
         if self.bg_waves:
             self.tex = EqualLinear(w_dim, len(self.texture_names()))
+            self.tex_proj = nn.Parameter(torch.zeros(channels[feature_res], 4 if self.hair_strands else 2))
+            if self.hair_strands:
+                self.pose = EqualLinear(w_dim, len(POSE_NAMES))
             with torch.no_grad():
                 self.tex.weight.zero_()
-            self.tex_proj = nn.Parameter(torch.zeros(channels[feature_res], 4 if self.hair_strands else 2))
+                if self.hair_strands:
+                    self.pose.weight.zero_()
 
     def geometry(self, w: torch.Tensor) -> torch.Tensor:
         """w [B, w_dim] -> control offsets [B, 2, grid*grid] in feature-block pixels (x, then y)."""
@@ -347,24 +357,32 @@ class Generator(nn.Module):
 
     def texture_names(self) -> list[str]:
         """The renderer's parameters (faces2._PART_NAMES) the texture head gives, in its order."""
-        names = ["bg_tex_angle", "bg_tex_phase"]
-        if self.hair_strands:
-            names += ["head_x", "head_y", "head_size", "head_aspect", "head_yaw", "head_roll", "hair_strand_phase"]
-        return names
+        return ["bg_tex_angle", "bg_tex_phase"] + (["hair_strand_phase"] if self.hair_strands else [])
 
     def texture_params(self, w: torch.Tensor) -> torch.Tensor:
-        """w [B, w_dim] -> [B, n]: the renderer's texture_names() in [-1, 1]. The head
-        gives their Gaussian latents (the renderer's parameter is erf(z / sqrt 2)): those the
-        mapping's linear skip carries (a least-squares fit on w: 0.02 error in the phase against
-        0.1 for the parameter itself). Weights detached when refitted (like the keypoints')."""
-        if self.kp_head_detached:
-            return torch.erf(F.linear(w, self.tex.weight.detach() * self.tex.w_gain, self.tex.bias.detach() * self.tex.b_gain) * (1 / math.sqrt(2.0)))
-        return torch.erf(self.tex(w) * (1 / math.sqrt(2.0)))
+        """w [B, w_dim] -> [B, n]: the renderer's texture_names() in [-1, 1]."""
+        return self._latent_head(self.tex, w)
 
-    def wave_maps(self, w: torch.Tensor, ctrl: torch.Tensor) -> torch.Tensor:
+    def pose_params(self, w: torch.Tensor) -> torch.Tensor:
+        """w [B, w_dim] -> [B, 6]: the renderer's POSE_NAMES in [-1, 1] (networks with hair strands)."""
+        return self._latent_head(self.pose, w)
+
+    def _latent_head(self, head: EqualLinear, w: torch.Tensor) -> torch.Tensor:
+        """A head that gives renderer parameters through their Gaussian latents (the parameter
+        is erf(z / sqrt 2)): those the mapping's linear skip carries (a least-squares fit on w:
+        0.02 error in the waves' phase against 0.1 for the parameter itself). Weights detached
+        when refitted (like the keypoints')."""
+        if self.kp_head_detached:
+            z = F.linear(w, head.weight.detach() * head.w_gain, head.bias.detach() * head.b_gain)
+        else:
+            z = head(w)
+        return torch.erf(z * (1 / math.sqrt(2.0)))
+
+    def wave_maps(self, w: torch.Tensor, w_pose: torch.Tensor, ctrl: torch.Tensor) -> torch.Tensor:
         """[B, C, 2R, 2R] added to the 64 px block's input: sin and cos of the background wave's
-        argument (faces2.render_scene's formula and constants) in scene coordinates, warped by the
-        displacement field of control offsets ctrl, mixed to the block's channels by tex_proj."""
+        argument (faces2.render_scene's formula and constants) in scene coordinates, and of the
+        hair strands' (pose from w_pose), warped by the displacement field of control offsets
+        ctrl, mixed to the block's channels by tex_proj."""
         B, r = w.shape[0], 2 * self.feature_res
         t = self.texture_params(w)
         ta = (0.8 + 0.6 * t[:, 0]).reshape(B, 1, 1)
@@ -373,7 +391,9 @@ class Generator(nn.Module):
         gx, gy = g.reshape(1, 1, r), g.reshape(1, r, 1)
         ca, sa = torch.cos(ta), torch.sin(ta)
         arg = 14.0 * (ca * gx + sa * gy) + 1.5 * torch.sin(5.0 * (ca * gy - sa * gx)) + ph
-        maps = [torch.sin(arg), torch.cos(arg)] + (self.strand_maps(t[:, 2:], gx, gy) if self.hair_strands else [])
+        maps = [torch.sin(arg), torch.cos(arg)]
+        if self.hair_strands:
+            maps += self.strand_maps(torch.cat([self.pose_params(w_pose), t[:, 2:3]], 1), gx, gy)
         maps = warp(torch.stack(maps, 1), 2 * (ctrl @ self.warp_basis_hi).reshape(B, 2, r, r))
         return (self.tex_proj @ maps.reshape(B, maps.shape[1], r * r)).reshape(B, -1, r, r)
 
@@ -483,7 +503,7 @@ class Generator(nn.Module):
                         # the head is a plain least-squares fit and answers wildly off the mapping's
                         # w (a random step of norm 0.45 moved the phase ~0.7 rad), so drags must not
                         # reach it; the warp (row 0) still bends the waves as the renderer does
-                        x = x + self.wave_maps(row(wi), offsets)
+                        x = x + self.wave_maps(row(wi), row(0), offsets)
                 if self.keypoint_top_sigma and bi == self.feature_block + 2:
                     x = x + self.keypoint_maps_top(row(0), disp)
                 x = blk.conv0(x, row(wi), mode(bi, False))

@@ -305,7 +305,7 @@ class WaveTest(unittest.TestCase):
                 G.tex_proj[0, 0] = 1.0  # channel 0 = the sin map
                 ctrl = torch.from_numpy(np.stack([th[b : b + 1, faces2.WARP_X], th[b : b + 1, faces2.WARP_Y]], 1))
                 ctrl = ctrl * (faces2.WARP_AMP * G.feature_res / 2)
-                waves.append(G.wave_maps(torch.zeros(1, G.w_dim), ctrl)[0, 0].numpy())
+                waves.append(G.wave_maps(torch.zeros(1, G.w_dim), torch.zeros(1, G.w_dim), ctrl)[0, 0].numpy())
         err = np.abs(np.stack(waves)[bg] - wave_true)
         self.assertGreater(bg.mean(), 0.2)
         # bilinear resampling of the warped maps and edge pixels (partly covered) are the misses
@@ -334,10 +334,11 @@ class WaveTest(unittest.TestCase):
             for sh in (1, -1):
                 inner &= np.roll(hair, sh, axis=ax)
         strand_true = d[inner] / (0.13 * xp[..., 0][inner])
-        G = Generator(**CONFIGS["faces2wk2thstxs"])
-        cols = [faces2._PART_NAMES.index(n) for n in G.texture_names()]
+        from networks import POSE_NAMES  # noqa: E402
+
+        cols = [faces2._PART_NAMES.index(n) for n in POSE_NAMES + ["hair_strand_phase"]]
         g = (torch.arange(r, dtype=torch.float32) + 0.5) * (2.0 / r) - 1.0
-        maps = G.strand_maps(torch.from_numpy(th[:, cols[2:]]), g.reshape(1, 1, r), g.reshape(1, r, 1))
+        maps = Generator.strand_maps(torch.from_numpy(th[:, cols]), g.reshape(1, 1, r), g.reshape(1, r, 1))
         err = np.abs(maps[0].numpy()[inner] - strand_true)
         self.assertGreater(inner.sum(), 1000)
         # exact on most pixels (measured: median 1e-6, 87 % within 0.02; the rest are pixels where
@@ -349,6 +350,24 @@ class WaveTest(unittest.TestCase):
         # the cos map is the quarter-period shift: sin^2 + cos^2 = 1 (to the float32 rounding of a
         # 22nd power: measured 0.01 at most)
         self.assertLess((maps[0] ** 2 + maps[1] ** 2 - 1).abs().max().item(), 0.03)
+
+    def test_textures_read_row_7_and_the_pose_row_0(self):
+        # a drag optimises W+ rows 0-5: the plain-fit texture head must read a row it leaves alone
+        # (7, the 64 px block's), the ridge-fitted pose head the keypoints' row 0
+        G = Generator(**CONFIGS["faces2wk2thstxs"])
+        seen = {}
+        wave_maps = G.wave_maps
+
+        def spy(w, w_pose, ctrl):
+            seen["w"], seen["w_pose"] = w, w_pose
+            return wave_maps(w, w_pose, ctrl)
+
+        G.wave_maps = spy
+        ws = torch.arange(G.num_ws, dtype=torch.float32).reshape(1, -1, 1).expand(1, -1, G.w_dim).contiguous()
+        with torch.no_grad():
+            G.synthesis(ws, return_features=False)
+        self.assertEqual(seen["w"].unique().tolist(), [7.0])
+        self.assertEqual(seen["w_pose"].unique().tolist(), [0.0])
 
     def test_wave_maps_start_at_the_old_image(self):
         torch.manual_seed(0)

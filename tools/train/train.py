@@ -33,7 +33,7 @@ import faces  # noqa: E402
 import faces2  # noqa: E402
 import faces2g4  # noqa: E402
 import landmarks2  # noqa: E402
-from networks import CONFIGS, Generator  # noqa: E402
+from networks import CONFIGS, POSE_NAMES, Generator  # noqa: E402
 
 DATA = dict(faces=faces, faces2=faces2, faces2g4=faces2g4)
 
@@ -43,6 +43,11 @@ CACHE = os.path.join(HERE, "..", ".cache")
 def tex_columns(net) -> list[int]:
     """Columns of the renderer's parameters that a network's texture head gives (Generator.texture_names)."""
     return [faces2._PART_NAMES.index(n) for n in net.texture_names()]
+
+
+def pose_columns() -> list[int]:
+    """... and its pose head (networks with hair strands: networks.POSE_NAMES)."""
+    return [faces2._PART_NAMES.index(n) for n in POSE_NAMES]
 
 
 def _erf(x: np.ndarray) -> np.ndarray:
@@ -197,7 +202,7 @@ def load_widened(net: torch.nn.Module, state: dict, fresh: dict, source: str) ->
     (--init-from, fit_probe --init): widened as above, layers it lacks keep `fresh`'s start. Exits
     with a one-line error when the state is not such a network's. Returns the keys left new."""
     missing, unexpected = net.load_state_dict(widen_channels(widen_keypoints(state, net), fresh), strict=False)
-    if unexpected or any(not k.startswith(("geo.", "mapping.skip.", "pos.", "kp.", "kp_proj", "kp_style", "tex.", "tex_proj")) for k in missing):
+    if unexpected or any(not k.startswith(("geo.", "mapping.skip.", "pos.", "kp.", "kp_proj", "kp_style", "tex.", "tex_proj", "pose.")) for k in missing):
         sys.exit(f"error: {source} does not fit this --config (missing {missing}, unexpected {unexpected})")
     return missing
 
@@ -224,22 +229,34 @@ def fit_keypoint_head(G, G_ema, rng: np.random.Generator, n: int = 4096, noise: 
     return errs[0]
 
 
-def fit_texture_head(nets: list, rng: np.random.Generator, n: int = 4096) -> float:
-    """The texture head (networks with bg_waves) of each generator set to the least-squares fit
-    of the renderer's latents of its texture_names() on its own w (no
-    ridge: a drag does not reach the row it reads, Generator.synthesis). Returns the first one's
-    error on 512 further draws, mean absolute, in the parameters' [-1, 1] units."""
+def fit_latent_head(nets: list, head: str, cols: list[int], rng: np.random.Generator, n: int = 4096, noise: float = 0.0) -> float:
+    """Sets a latent head (networks with bg_waves: "tex" or "pose", Generator._latent_head) of each
+    generator to the least-squares fit of the renderer's latents of parameters cols on its own w,
+    with fit_keypoint_head's ridge for noise > 0. Returns the first generator's error on 512
+    further draws, mean absolute, in the parameters' [-1, 1] units."""
     z = torch.from_numpy(rng.standard_normal((n + 512, nets[0].z_dim)).astype(np.float32))
-    zt = z[:, tex_columns(nets[0])]
+    zt = z[:, cols]
     errs = []
     with torch.no_grad():
         for net in nets:
+            lin = getattr(net, head)
             a = torch.cat([net.mapping(z), torch.ones(len(z), 1)], 1)
-            sol = ridge_solve(a[:n].double(), zt[:n].double(), 0.0).float()  # [w_dim + 1, n_tex]
-            net.tex.weight.copy_(sol[:-1].T / net.tex.w_gain)
-            net.tex.bias.copy_(sol[-1] / net.tex.b_gain)
-            errs.append((net.texture_params(a[n:, :-1]) - torch.erf(zt[n:] / math.sqrt(2.0))).abs().mean().item())
+            sol = ridge_solve(a[:n].double(), zt[:n].double(), n * noise**2).float()  # [w_dim + 1, len(cols)]
+            lin.weight.copy_(sol[:-1].T / lin.w_gain)
+            lin.bias.copy_(sol[-1] / lin.b_gain)
+            errs.append((net._latent_head(lin, a[n:, :-1]) - torch.erf(zt[n:] / math.sqrt(2.0))).abs().mean().item())
     return errs[0]
+
+
+def fit_texture_head(nets: list, rng: np.random.Generator, n: int = 4096) -> float:
+    """The texture head: a plain fit (no ridge: a drag does not reach the W+ row it reads,
+    Generator.synthesis)."""
+    return fit_latent_head(nets, "tex", tex_columns(nets[0]), rng, n)
+
+
+def fit_pose_head(nets: list, rng: np.random.Generator, n: int = 4096, noise: float = 0.0) -> float:
+    """The pose head (hair strands): row 0, which drags change, so with the keypoints' ridge."""
+    return fit_latent_head(nets, "pose", pose_columns(), rng, n, noise)
 
 
 def ridge_solve(a: torch.Tensor, b: torch.Tensor, lam: float) -> torch.Tensor:
@@ -375,7 +392,8 @@ def main() -> None:
     refit_kp = bool(args.kp_refit_every) and has_kp
     G.kp_head_detached = bool(args.kp_detach or args.kp_refit_every)
     if refit_kp:
-        for p in list(G.kp.parameters()) + (list(G.tex.parameters()) if G.bg_waves else []):
+        heads = [G.kp] + ([G.tex] if G.bg_waves else []) + ([G.pose] if G.hair_strands else [])
+        for p in (p for h in heads for p in h.parameters()):
             p.requires_grad_(False)  # Adam skips it; a drag's gradient still reaches w through it
     step, elapsed = 0, 0.0
     log_path = os.path.join(args.out, "train_log.csv")
@@ -406,7 +424,10 @@ def main() -> None:
                 print(f"keypoint head fitted by least squares: held-out L1 {err:.3f} feature px", flush=True)
                 if G.bg_waves:
                     err = fit_texture_head([G, G_ema], np.random.default_rng(args.seed + 2))
-                    print(f"background-wave head fitted by least squares: held-out error {err:.3f}", flush=True)
+                    print(f"texture head fitted by least squares: held-out error {err:.3f}", flush=True)
+                if G.hair_strands:
+                    err = fit_pose_head([G, G_ema], np.random.default_rng(args.seed + 3), noise=args.kp_noise)
+                    print(f"pose head fitted by ridge least squares: held-out error {err:.3f}", flush=True)
         if args.half_res:
             start_half_res(G, G_ema)
         with open(log_path, "w", newline="") as f:
@@ -506,6 +527,8 @@ def main() -> None:
         if refit_kp:
             if step % args.kp_refit_every == 0 or math.isnan(kp_fit):
                 kp_fit = fit_keypoint_head(G, G_ema, rng, 2048, noise=args.kp_noise)
+                if G.hair_strands:
+                    fit_pose_head([G, G_ema], rng, 2048, noise=args.kp_noise)
             if G.bg_waves and step % args.tex_refit_every == 0:
                 # the plain fit drifts fast as the mapping trains (0.06 -> 0.13 error in 10 steps);
                 # the EMA's mapping moves slowly: refitted with the keypoints
@@ -519,6 +542,8 @@ def main() -> None:
         if G.bg_waves:
             # the renderer's angle and phase: trains the head, or the mapping when the head is refitted
             tex_l1 = (G.texture_params(w) - th[:, tex_columns(G)]).abs().mean()
+            if G.hair_strands:
+                tex_l1 = (tex_l1 + (G.pose_params(w) - th[:, pose_columns()]).abs().mean()) / 2
             loss = loss + args.tex_weight * tex_l1
         opt.zero_grad(set_to_none=True)
         loss.backward()
