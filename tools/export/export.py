@@ -272,7 +272,12 @@ def main() -> None:
         w_dim=w_dim,
         num_ws=num_ws,
         optimize_ws=optimize_ws,
-        optimize_ws_note=f"a drag optimises W+ rows 0..{optimize_ws - 1} (they feed the blocks up to the feature block); the rest stay at w0",
+        optimize_ws_note=f"a drag optimises W+ rows 0..{optimize_ws - 1} (they feed the blocks up to the feature block); the rest stay at w0"
+        + (
+            "; row 7 also gives the background waves' angle and phase through a plain least-squares head that answers "
+            "wildly off the mapping's w, so a drag should leave it alone (optimise at most 7 rows)"
+            if cfg.get("bg_waves") else ""
+        ),
         files=files,
         inputs=dict(synthesis=["ws"], mapping=["z"]),
         outputs=dict(synthesis=["image", "features"], mapping=["w"]),
@@ -364,7 +369,8 @@ def main() -> None:
             hardware=(lambda n: f"{n} thread{'s' if n > 1 else ''} of a shared 2-core CPU, no GPU")(extra["args"].get("threads", 1)),
             objective="multi-scale L1 + gradient-difference regression of G(mapping(z)) onto render(erf(z/sqrt(2)))"
             + (" + L1 of the displacement head's control offsets to the renderer's" if cfg.get("warp_grid") else "")
-            + (" + L1 of the keypoint head's scene points to the renderer's (landmarks2.scene_keypoints)" if cfg.get("keypoints") else ""),
+            + (" + L1 of the keypoint head's scene points to the renderer's (landmarks2.scene_keypoints)" if cfg.get("keypoints") else "")
+            + (" + L1 of the texture head's parameters to the renderer's (through the mapping)" if cfg.get("bg_waves") else ""),
             **({"continued_from": args.training_note, "steps_of_the_last_run": extra["step"]} if args.training_note else {}),
         )
     with open(os.path.join(out_dir, "model.json"), "w") as f:
