@@ -49,9 +49,8 @@ def renderer_without(names: list[str]) -> types.ModuleType:
 
 def main() -> None:
     torch.set_num_threads(1)
-    z = np.random.default_rng(12345).standard_normal((32, faces2.P)).astype(np.float32)  # train.py's held-out set
-    x = train.to_float(train.render_z(z, faces2, faces2.RES))
     ck = torch.load(sys.argv[1])
+    z, x = train.held_out_set(faces2, ck["config"])
     G = Generator(**ck["config"]).eval()
     G.load_state_dict(ck["G_ema"])
     with torch.no_grad():
