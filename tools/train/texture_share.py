@@ -14,7 +14,6 @@ import os
 import sys
 import types
 
-import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
