@@ -43,14 +43,11 @@ def fit_texture_oracle(G: Generator, z: torch.Tensor) -> None:
     """The texture (and pose) heads fitted on the probe's own latents without ridge: on so few w
     they interpolate, i.e. give each image its true parameters (the ceiling of what the heads
     can give, --tex-oracle)."""
-    heads = [("tex", train.tex_columns(G))] + ([("pose", train.pose_columns())] if G.hair_strands else [])
+    heads = [("tex", train.tex_columns(G))] + ([("pose", train.POSE_COLUMNS)] if G.hair_strands else [])
     with torch.no_grad():
         a = torch.cat([G.mapping(z), torch.ones(len(z), 1)], 1).double()
         for name, cols in heads:
-            head = getattr(G, name)
-            sol = (torch.linalg.pinv(a) @ z[:, cols].double()).float()  # the heads give the Gaussian latents
-            head.weight.copy_(sol[:-1].T / head.w_gain)
-            head.bias.copy_(sol[-1] / head.b_gain)
+            getattr(G, name).set_solution((torch.linalg.pinv(a) @ z[:, cols].double()).float())  # Gaussian latents
 
 
 def part_weights(lms: list[dict], res: int, sigma: float = 4.0) -> torch.Tensor:

@@ -43,8 +43,18 @@ class EqualLinear(nn.Module):
         self.w_gain = lr_mul / math.sqrt(cin)
         self.b_gain = lr_mul
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.linear(x, self.weight * self.w_gain, self.bias * self.b_gain)
+    def forward(self, x: torch.Tensor, weight_grad: bool = True) -> torch.Tensor:
+        """weight_grad False: the weights get no gradient (x still does): a head refitted by least
+        squares instead of trained (train.py --kp-refit-every)."""
+        if weight_grad:
+            return F.linear(x, self.weight * self.w_gain, self.bias * self.b_gain)
+        return F.linear(x, self.weight.detach() * self.w_gain, self.bias.detach() * self.b_gain)
+
+    def set_solution(self, sol: torch.Tensor) -> None:
+        """Sets the layer to the least-squares solution sol [cin + 1, cout] (the bias's row last)."""
+        with torch.no_grad():
+            self.weight.copy_(sol[:-1].T / self.w_gain)
+            self.bias.copy_(sol[-1] / self.b_gain)
 
 
 class Mapping(nn.Module):
@@ -313,11 +323,7 @@ class Generator(nn.Module):
         head_grad False: the head's weights get no gradient (w still does), so that in training
         only the keypoint loss or the least-squares refit places the blobs (train.py --kp-detach,
         --kp-refit-every)."""
-        if head_grad:
-            out = self.kp(w)
-        else:
-            out = F.linear(w, self.kp.weight.detach() * self.kp.w_gain, self.kp.bias.detach() * self.kp.b_gain)
-        return out.reshape(w.shape[0], self.keypoints, 2)
+        return self.kp(w, weight_grad=head_grad).reshape(w.shape[0], self.keypoints, 2)
 
     def keypoint_heat(self, w: torch.Tensor, r: int, sigma: float, shift: torch.Tensor | None = None) -> torch.Tensor:
         """[B, K, r, r]: the keypoints' Gaussian blobs (sigma in pixels of an r x r map) at the
@@ -372,11 +378,7 @@ class Generator(nn.Module):
         is erf(z / sqrt 2)): those the mapping's linear skip carries (a least-squares fit on w:
         0.02 error in the waves' phase against 0.1 for the parameter itself). Weights detached
         when refitted (like the keypoints')."""
-        if self.kp_head_detached:
-            z = F.linear(w, head.weight.detach() * head.w_gain, head.bias.detach() * head.b_gain)
-        else:
-            z = head(w)
-        return torch.erf(z * (1 / math.sqrt(2.0)))
+        return torch.erf(head(w, weight_grad=not self.kp_head_detached) * (1 / math.sqrt(2.0)))
 
     def wave_maps(self, w: torch.Tensor, w_pose: torch.Tensor, ctrl: torch.Tensor) -> torch.Tensor:
         """[B, C, 2R, 2R] added to the 64 px block's input: sin and cos of the background wave's

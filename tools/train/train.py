@@ -45,9 +45,8 @@ def tex_columns(net) -> list[int]:
     return [faces2._PART_NAMES.index(n) for n in net.texture_names()]
 
 
-def pose_columns() -> list[int]:
-    """... and its pose head (networks with hair strands: networks.POSE_NAMES)."""
-    return [faces2._PART_NAMES.index(n) for n in POSE_NAMES]
+# ... and of its pose head (networks with hair strands)
+POSE_COLUMNS = [faces2._PART_NAMES.index(n) for n in POSE_NAMES]
 
 
 def _erf(x: np.ndarray) -> np.ndarray:
@@ -223,8 +222,7 @@ def fit_keypoint_head(G, G_ema, rng: np.random.Generator, n: int = 4096, noise: 
         for net in (G, G_ema):  # each with its own mapping
             a = torch.cat([net.mapping(z), torch.ones(len(z), 1)], 1)
             sol = ridge_solve(a[:n].double(), kp[:n].double(), n * noise**2).float()  # [w_dim + 1, 2K]
-            net.kp.weight.copy_(sol[:-1].T / net.kp.w_gain)
-            net.kp.bias.copy_(sol[-1] / net.kp.b_gain)
+            net.kp.set_solution(sol)
             errs.append(((a[n:] @ sol - kp[n:]).abs().mean() * (G.feature_res / 2)).item())
     return errs[0]
 
@@ -242,8 +240,7 @@ def fit_latent_head(nets: list, head: str, cols: list[int], rng: np.random.Gener
             lin = getattr(net, head)
             a = torch.cat([net.mapping(z), torch.ones(len(z), 1)], 1)
             sol = ridge_solve(a[:n].double(), zt[:n].double(), n * noise**2).float()  # [w_dim + 1, len(cols)]
-            lin.weight.copy_(sol[:-1].T / lin.w_gain)
-            lin.bias.copy_(sol[-1] / lin.b_gain)
+            lin.set_solution(sol)
             errs.append((net._latent_head(lin, a[n:, :-1]) - torch.erf(zt[n:] / math.sqrt(2.0))).abs().mean().item())
     return errs[0]
 
@@ -256,7 +253,7 @@ def fit_texture_head(nets: list, rng: np.random.Generator, n: int = 4096) -> flo
 
 def fit_pose_head(nets: list, rng: np.random.Generator, n: int = 4096, noise: float = 0.0) -> float:
     """The pose head (hair strands): row 0, which drags change, so with the keypoints' ridge."""
-    return fit_latent_head(nets, "pose", pose_columns(), rng, n, noise)
+    return fit_latent_head(nets, "pose", POSE_COLUMNS, rng, n, noise)
 
 
 def ridge_solve(a: torch.Tensor, b: torch.Tensor, lam: float) -> torch.Tensor:
@@ -465,6 +462,7 @@ def main() -> None:
     kp_l1 = torch.tensor(float("nan"))
     kp_fit = float("nan")
     tex_l1 = torch.tensor(float("nan"))
+    tex_cols = tex_columns(G) if G.bg_waves else []
     eval_raw = float("nan")
 
     def save_ckpt() -> None:
@@ -541,9 +539,9 @@ def main() -> None:
             loss = loss + args.geo_weight * kp_l1
         if G.bg_waves:
             # the renderer's angle and phase: trains the head, or the mapping when the head is refitted
-            tex_l1 = (G.texture_params(w) - th[:, tex_columns(G)]).abs().mean()
+            tex_l1 = (G.texture_params(w) - th[:, tex_cols]).abs().mean()
             if G.hair_strands:
-                tex_l1 = (tex_l1 + (G.pose_params(w) - th[:, pose_columns()]).abs().mean()) / 2
+                tex_l1 = (tex_l1 + (G.pose_params(w) - th[:, POSE_COLUMNS]).abs().mean()) / 2
             loss = loss + args.tex_weight * tex_l1
         opt.zero_grad(set_to_none=True)
         loss.backward()
