@@ -5,6 +5,7 @@ the detail ratio: mean |finite-difference gradient| of the generator's window ov
 (1 = as sharp as the renderer; a blurred or missing part scores well below 1).
 
     /usr/bin/python3 tools/train/part_check.py [--raw] CKPT [CKPT ...]
+    /usr/bin/python3 tools/train/part_check.py --per-image nose OLD.pt NEW.pt   # which images a part changed on
 """
 
 from __future__ import annotations
@@ -48,11 +49,44 @@ def detail(w: torch.Tensor) -> torch.Tensor:
     return (w[..., 1:, :] - w[..., :-1, :]).abs().mean() + (w[..., :, 1:] - w[..., :, :-1]).abs().mean()
 
 
+def part_l1(path: str, part: str, raw: bool) -> np.ndarray:
+    """The part's window L1 on each of the 32 held-out images: [32]."""
+    ck = torch.load(path)
+    cfg = ck["config"]
+    G = Generator(**cfg).eval()
+    G.load_state_dict(ck["G" if raw else "G_ema"])
+    z, x = train.held_out_set(train.faces2, cfg)
+    with torch.no_grad():
+        y = G(torch.from_numpy(z))
+    theta = train._erf(z / math.sqrt(2.0))
+    names = PARTS[part]
+    out = []
+    for b in range(len(z)):
+        lm = landmarks2.landmarks_px(theta[b], cfg["resolution"], names=names)
+        pts = [lm[n] for n in names]
+        out.append((windows(y[b], pts) - windows(x[b], pts)).abs().mean().item())
+    return np.array(out)
+
+
+def per_image(paths: list[str], part: str, raw: bool) -> None:
+    """One row per held-out image, largest change (last checkpoint minus first) first."""
+    cols = [part_l1(p, part, raw) for p in paths]
+    change = cols[-1] - cols[0]
+    print("image | " + " | ".join(os.path.relpath(p) for p in paths) + " | change")
+    for b in np.argsort(-change):
+        print(f"{b} | " + " | ".join(f"{c[b]:.4f}" for c in cols) + f" | {change[b]:+.4f}")
+    print("mean | " + " | ".join(f"{c.mean():.4f}" for c in cols) + f" | {change.mean():+.4f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("ckpt", nargs="+")
     ap.add_argument("--raw", action="store_true", help="the trained generator instead of its EMA (short A/Bs: the EMA lags ~1 000 steps)")
+    ap.add_argument("--per-image", choices=list(PARTS), help="print this part's L1 on each held-out image instead of the table")
     args = ap.parse_args()
+    if args.per_image:
+        per_image(args.ckpt, args.per_image, args.raw)
+        return
     print("checkpoint | " + " | ".join(f"{p} L1 / detail" for p in PARTS) + " | whole image L1")
     for path in args.ckpt:
         ck = torch.load(path)
