@@ -49,8 +49,9 @@ def detail(w: torch.Tensor) -> torch.Tensor:
     return (w[..., 1:, :] - w[..., :-1, :]).abs().mean() + (w[..., :, 1:] - w[..., :, :-1]).abs().mean()
 
 
-def part_l1(path: str, part: str, raw: bool) -> np.ndarray:
-    """The part's window L1 on each of the 32 held-out images: [32]."""
+def held_out(path: str, raw: bool):
+    """The checkpoint, its generator's images y and the renderer's x on the 32 held-out latents,
+    and each image's landmarks (every name in PARTS)."""
     ck = torch.load(path)
     cfg = ck["config"]
     G = Generator(**cfg).eval()
@@ -59,13 +60,24 @@ def part_l1(path: str, part: str, raw: bool) -> np.ndarray:
     with torch.no_grad():
         y = G(torch.from_numpy(z))
     theta = train._erf(z / math.sqrt(2.0))
+    all_names = [n for names in PARTS.values() for n in names]
+    lms = [landmarks2.landmarks_px(theta[b], cfg["resolution"], names=all_names) for b in range(len(z))]
+    return ck, y, x, lms
+
+
+def part_windows(y: torch.Tensor, x: torch.Tensor, lms: list[dict], part: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Generator and renderer windows of one part, image by image: [B, n, 3, 11, 11] each."""
     names = PARTS[part]
-    out = []
-    for b in range(len(z)):
-        lm = landmarks2.landmarks_px(theta[b], cfg["resolution"], names=names)
-        pts = [lm[n] for n in names]
-        out.append((windows(y[b], pts) - windows(x[b], pts)).abs().mean().item())
-    return np.array(out)
+    gw = torch.stack([windows(y[b], [lm[n] for n in names]) for b, lm in enumerate(lms)])
+    tw = torch.stack([windows(x[b], [lm[n] for n in names]) for b, lm in enumerate(lms)])
+    return gw, tw
+
+
+def part_l1(path: str, part: str, raw: bool) -> np.ndarray:
+    """The part's window L1 on each of the 32 held-out images: [32]."""
+    _, y, x, lms = held_out(path, raw)
+    gw, tw = part_windows(y, x, lms, part)
+    return (gw - tw).abs().flatten(1).mean(1).numpy()
 
 
 def per_image(paths: list[str], part: str, raw: bool) -> None:
@@ -89,20 +101,10 @@ def main() -> None:
         return
     print("checkpoint | " + " | ".join(f"{p} L1 / detail" for p in PARTS) + " | whole image L1")
     for path in args.ckpt:
-        ck = torch.load(path)
-        cfg = ck["config"]
-        G = Generator(**cfg).eval()
-        G.load_state_dict(ck["G" if args.raw else "G_ema"])
-        z, x = train.held_out_set(train.faces2, cfg)
-        with torch.no_grad():
-            y = G(torch.from_numpy(z))
-        theta = train._erf(z / math.sqrt(2.0))
-        all_names = [n for names in PARTS.values() for n in names]
-        lms = [landmarks2.landmarks_px(theta[b], cfg["resolution"], names=all_names) for b in range(len(z))]
+        ck, y, x, lms = held_out(path, args.raw)
         cells = []
-        for names in PARTS.values():
-            gw = torch.cat([windows(y[b], [lm[n] for n in names]) for b, lm in enumerate(lms)])
-            tw = torch.cat([windows(x[b], [lm[n] for n in names]) for b, lm in enumerate(lms)])
+        for part in PARTS:
+            gw, tw = part_windows(y, x, lms, part)
             cells.append(f"{(gw - tw).abs().mean().item():.4f} / {(detail(gw) / detail(tw)).item():.2f}")
         print(f"{os.path.relpath(path)} (step {ck['step']}) | " + " | ".join(cells) + f" | {(y - x).abs().mean().item():.4f}")
 
