@@ -331,7 +331,8 @@ def main() -> None:
             **(
                 dict(
                     keypoints=(
-                        f"a linear head on ws[0] places {cfg['keypoints']} scene points (tools/dataset/landmarks2.py KEYPOINTS), "
+                        f"a {'linear head plus a two-layer SiLU MLP' if cfg.get('keypoint_mlp') else 'linear head'} on ws[0] "
+                        f"places {cfg['keypoints']} scene points (tools/dataset/landmarks2.py KEYPOINTS), "
                         f"each a Gaussian blob (sigma {cfg.get('keypoint_sigma', 1.0)} feature-block pixels) mixed by a 1x1 "
                         f"projection into the feature block's input, before the displacement field"
                     ),

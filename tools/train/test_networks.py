@@ -398,6 +398,58 @@ class TrainHelpersTest(unittest.TestCase):
         a = torch.cat([w, torch.ones(600, 1)], 1)
         self.assertLess((a.T @ res).abs().max().item() / (a.abs().sum(0).max().item() * res.abs().max().item()), 1e-3)
 
+    def test_nonlinear_keypoint_head_starts_as_the_linear_one_and_learns_alone(self):
+        import train  # noqa: E402
+
+        torch.manual_seed(0)
+        G_old = Generator(**CONFIGS["faces2wk2thstxs"])
+        with torch.no_grad():
+            G_old.kp.weight.normal_()  # a head that places the blobs somewhere
+        G = Generator(**CONFIGS["faces2wk2thstxsm"])
+        missing = train.load_widened(G, G_old.state_dict(), {k: v.clone() for k, v in G.state_dict().items()}, "test")
+        self.assertTrue(missing and all(k.startswith("kp_mlp.") for k in missing))
+        z = torch.randn(2, G.z_dim)
+        with torch.no_grad():
+            self.assertEqual((G(z) - G_old(z)).abs().max().item(), 0.0)
+        # the main optimiser leaves it to its own; the image loss gives its weights no gradient
+        opt = train.make_adam(G, 1e-3, 10.0)
+        in_opt = {id(p) for g in opt.param_groups for p in g["params"]}
+        self.assertFalse(any(id(p) in in_opt for p in G.kp_mlp.parameters()))
+        G.kp_head_detached = True
+        with torch.no_grad():
+            G.kp_mlp.l3.weight.normal_()
+        G(z).square().mean().backward()
+        self.assertTrue(all(p.grad is None for p in G.kp_mlp.parameters()))
+        # its trainer lowers the error its pool leaves (noise 0: a memorisation check) ...
+        from kp_mlp_trainer import KeypointMLPTrainer  # noqa: E402
+
+        G.kp_mlp.l3.weight.data.zero_()
+        t = KeypointMLPTrainer(G, np.random.default_rng(0), 1e-3, pool=2048)
+        t.set_stats(G)
+
+        def pool_error() -> float:
+            with torch.no_grad():
+                return (G.keypoint_coords(G.mapping(t.z)).reshape(len(t.z), -1) - t.kp).abs().mean().item()
+
+        before = pool_error()
+        for _ in range(300):
+            t.step(G, 0.0)
+        self.assertLess(pool_error(), 0.9 * before)  # measured 0.41x
+        # ... and the refit makes the linear part the least-squares fit of what the MLP leaves
+        G_ema = Generator(**CONFIGS["faces2wk2thstxsm"])
+        G_ema.load_state_dict(G.state_dict())
+        train.fit_keypoint_head(G, G_ema, np.random.default_rng(1), n=600)
+        zz = torch.from_numpy(np.random.default_rng(1).standard_normal((600, G.z_dim)).astype(np.float32))
+        import landmarks2  # noqa: E402
+
+        kp = torch.from_numpy(landmarks2.scene_keypoints(torch.erf(zz / math.sqrt(2.0)).numpy(), G.keypoints)).reshape(600, -1)
+        with torch.no_grad():
+            w = G.mapping(zz)
+            self.assertGreater(G.kp_mlp(w).abs().mean().item(), 1e-3)  # the MLP is part of the answer
+            res = G.keypoint_coords(w).reshape(600, -1) - kp
+        a = torch.cat([w, torch.ones(600, 1)], 1)
+        self.assertLess((a.T @ res).abs().max().item() / (a.abs().sum(0).max().item() * res.abs().max().item()), 1e-3)
+
     def test_ridge_solve_is_the_fit_on_noisy_inputs(self):
         import train  # noqa: E402
 

@@ -33,6 +33,7 @@ import faces  # noqa: E402
 import faces2  # noqa: E402
 import faces2g4  # noqa: E402
 import landmarks2  # noqa: E402
+from kp_mlp_trainer import KeypointMLPTrainer  # noqa: E402
 from networks import CONFIGS, POSE_NAMES, Generator  # noqa: E402
 
 DATA = dict(faces=faces, faces2=faces2, faces2g4=faces2g4)
@@ -116,6 +117,8 @@ def make_adam(G: torch.nn.Module, lr: float, mapping_lr_scale: float) -> torch.o
     mapping = list(G.mapping.parameters()) + (list(G.geo.parameters()) if getattr(G, "warp_grid", 0) else [])
     mapping += list(G.kp.parameters()) if getattr(G, "keypoints", 0) else []
     ids = {id(p) for p in mapping}
+    # the nonlinear keypoint head has its own optimiser (kp_mlp_trainer)
+    ids |= {id(p) for p in G.kp_mlp.parameters()} if getattr(G, "kp_mlp", None) is not None else set()
     rest = [p for p in G.parameters() if id(p) not in ids]
     groups = [dict(params=mapping, lr_scale=mapping_lr_scale), dict(params=rest, lr_scale=1.0)]
     return torch.optim.Adam(groups, lr=lr, betas=(0.9, 0.99))
@@ -201,7 +204,7 @@ def load_widened(net: torch.nn.Module, state: dict, fresh: dict, source: str) ->
     (--init-from, fit_probe --init): widened as above, layers it lacks keep `fresh`'s start. Exits
     with a one-line error when the state is not such a network's. Returns the keys left new."""
     missing, unexpected = net.load_state_dict(widen_channels(widen_keypoints(state, net), fresh), strict=False)
-    if unexpected or any(not k.startswith(("geo.", "mapping.skip.", "pos.", "kp.", "kp_proj", "kp_style", "tex.", "tex_proj", "pose.")) for k in missing):
+    if unexpected or any(not k.startswith(("geo.", "mapping.skip.", "pos.", "kp.", "kp_mlp.", "kp_proj", "kp_style", "tex.", "tex_proj", "pose.")) for k in missing):
         sys.exit(f"error: {source} does not fit this --config (missing {missing}, unexpected {unexpected})")
     return missing
 
@@ -220,10 +223,13 @@ def fit_keypoint_head(G, G_ema, rng: np.random.Generator, n: int = 4096, noise: 
     errs = []
     with torch.no_grad():
         for net in (G, G_ema):  # each with its own mapping
-            a = torch.cat([net.mapping(z), torch.ones(len(z), 1)], 1)
-            sol = ridge_solve(a[:n].double(), kp[:n].double(), n * noise**2).float()  # [w_dim + 1, 2K]
+            w = net.mapping(z)
+            # with a nonlinear part (faces2wk2thstxsm) the linear head fits what that part leaves
+            rest = kp - net.kp_mlp(w) if getattr(net, "kp_mlp", None) is not None else kp
+            a = torch.cat([w, torch.ones(len(z), 1)], 1)
+            sol = ridge_solve(a[:n].double(), rest[:n].double(), n * noise**2).float()  # [w_dim + 1, 2K]
             net.kp.set_solution(sol)
-            errs.append(((a[n:] @ sol - kp[n:]).abs().mean() * (G.feature_res / 2)).item())
+            errs.append(((a[n:] @ sol - rest[n:]).abs().mean() * (G.feature_res / 2)).item())
     return errs[0]
 
 
@@ -254,6 +260,20 @@ def fit_texture_head(nets: list, rng: np.random.Generator, n: int = 4096) -> flo
 def fit_pose_head(nets: list, rng: np.random.Generator, n: int = 4096, noise: float = 0.0) -> float:
     """The pose head (hair strands): row 0, which drags change, so with the keypoints' ridge."""
     return fit_latent_head(nets, "pose", POSE_COLUMNS, rng, n, noise)
+
+
+def init_kp_mlp(G, G_ema, trainer: KeypointMLPTrainer, args) -> float:
+    """A fresh nonlinear keypoint head (--init-from a network without one): standardisation from
+    G's mapping, --kp-mlp-init-steps of its loss with the linear part refitted every 500, the same
+    head in G_ema, both linear parts refitted. Returns fit_keypoint_head's error (feature px)."""
+    trainer.set_stats(G)
+    rng = np.random.default_rng(args.seed + 8)
+    for i in range(args.kp_mlp_init_steps):
+        if i % 500 == 499:
+            fit_keypoint_head(G, G_ema, rng, 2048, noise=args.kp_noise)
+        trainer.step(G, args.kp_noise, 0.5 * (1 + math.cos(math.pi * i / max(args.kp_mlp_init_steps, 1))))
+    G_ema.kp_mlp.load_state_dict(G.kp_mlp.state_dict())
+    return fit_keypoint_head(G, G_ema, rng, noise=args.kp_noise)
 
 
 def ridge_solve(a: torch.Tensor, b: torch.Tensor, lam: float) -> torch.Tensor:
@@ -363,6 +383,15 @@ def main() -> None:
         "--tex-refit-every", type=int, default=2,
         help="steps between least-squares refits of the waves' head (the EMA's: every --kp-refit-every)",
     )
+    ap.add_argument(
+        "--kp-mlp-lr", type=float, default=0.03,
+        help="networks with a nonlinear keypoint head (faces2wk2thstxsm): its own Adam's base rate (follows the schedule; "
+        "equalised weights are N(0, 1), so 0.03 here is about a plain layer's 1e-3: tools/README.md)",
+    )
+    ap.add_argument(
+        "--kp-mlp-init-steps", type=int, default=12000,
+        help="with --init-from and --kp-fit-init: steps that train the nonlinear keypoint head before the first image step",
+    )
     ap.add_argument("--log-every", type=int, default=20)
     args = ap.parse_args()
 
@@ -392,6 +421,11 @@ def main() -> None:
         heads = [G.kp] + ([G.tex] if G.bg_waves else []) + ([G.pose] if G.hair_strands else [])
         for p in (p for h in heads for p in h.parameters()):
             p.requires_grad_(False)  # Adam skips it; a drag's gradient still reaches w through it
+    kp_mlp = None
+    if getattr(G, "kp_mlp", None) is not None:
+        if not refit_kp:
+            sys.exit("error: a nonlinear keypoint head (--config faces2wk2thstxsm) needs --kp-refit-every (its linear part is refitted)")
+        kp_mlp = KeypointMLPTrainer(G, np.random.default_rng(args.seed + 7), args.kp_mlp_lr)
     step, elapsed = 0, 0.0
     log_path = os.path.join(args.out, "train_log.csv")
     ckpt_path = os.path.join(CKPT_DIR, "latest.pt")
@@ -402,6 +436,8 @@ def main() -> None:
         G.load_state_dict(ck["G"])
         G_ema.load_state_dict(ck["G_ema"])
         load_adam_state(opt, ck["opt"], G)
+        if kp_mlp is not None:
+            kp_mlp.opt.load_state_dict(ck["kp_opt"])
         step, elapsed = ck["step"], ck["elapsed"]
         rng.bit_generator.state = ck["np_rng"]
         torch.set_rng_state(ck["torch_rng"])
@@ -419,6 +455,9 @@ def main() -> None:
             if args.kp_fit_init and has_kp:
                 err = fit_keypoint_head(G, G_ema, np.random.default_rng(args.seed + 1), noise=args.kp_noise)
                 print(f"keypoint head fitted by least squares: held-out L1 {err:.3f} feature px", flush=True)
+                if kp_mlp is not None and "kp_mlp.mu" in missing:
+                    err = init_kp_mlp(G, G_ema, kp_mlp, args)
+                    print(f"nonlinear keypoint head trained {args.kp_mlp_init_steps} steps: held-out L1 {err:.3f} feature px", flush=True)
                 if G.bg_waves:
                     err = fit_texture_head([G, G_ema], np.random.default_rng(args.seed + 2))
                     print(f"texture head fitted by least squares: held-out error {err:.3f}", flush=True)
@@ -478,6 +517,7 @@ def main() -> None:
                 torch_rng=torch.get_rng_state(),
                 config=cfg,
                 args=vars(args),
+                **({"kp_opt": kp_mlp.opt.state_dict()} if kp_mlp is not None else {}),
             ),
             tmp,
         )
@@ -531,6 +571,8 @@ def main() -> None:
                 # the plain fit drifts fast as the mapping trains (0.06 -> 0.13 error in 10 steps);
                 # the EMA's mapping moves slowly: refitted with the keypoints
                 fit_texture_head([G] if step % args.kp_refit_every else [G, G_ema], rng, 1024)
+            if kp_mlp is not None:
+                kp_mlp.step(G, args.kp_noise, lr / args.lr)
             kp_l1 = torch.tensor(kp_fit)  # the last refit's error, for the log
         elif has_kp:
             # the keypoint head's target: the renderer's scene points, L1 in feature pixels
