@@ -340,6 +340,22 @@ def main() -> None:
                 if cfg.get("keypoints")
                 else {}
             ),
+            **(
+                dict(
+                    textures=(
+                        "the renderer's background waves (sin and cos of their argument; angle and phase from a least-squares "
+                        "head on ws[7])"
+                        + (
+                            " and its hair strands (a fan of stripes around a point above the head; their phase from the same "
+                            "head, the head's pose from a ridge-fitted head on ws[0])"
+                            if cfg.get("hair_strands") else ""
+                        )
+                        + " are inputs of the block above the feature block, moved by the displacement field, mixed by a 1x1 projection"
+                    ),
+                )
+                if cfg.get("bg_waves")
+                else {}
+            ),
         ),
         opset=17,
         onnx_ops=dict(synthesis=ops_syn, mapping=ops_map, **({"synthesis_fused": ops_fused} if ops_fused else {})),
