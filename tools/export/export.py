@@ -127,6 +127,10 @@ def main() -> None:
         help="modulation in synthesis.onnx: 'activations' everywhere, or 'image' = weights in the layers the "
         "features do not depend on (default: image for the default model, activations for tiny)",
     )
+    ap.add_argument(
+        "--pose-own-row", action="store_true",
+        help="networks with hair strands: the pose head reads the texture's W+ row (7), which drags leave alone, instead of row 0",
+    )
     ap.add_argument("--fixture", default=None, help="golden fixture path (default packages/backends-gan/src/__fixtures__/<which>-golden.json); a trial export can write it elsewhere")
     ap.add_argument(
         "--training-note", default=None,
@@ -163,6 +167,7 @@ def main() -> None:
         cfg = ck["config"]
         G = Generator(**cfg).eval()
         G.load_state_dict(ck["G_ema"])
+        G.pose_own_row = args.pose_own_row
         extra = dict(step=ck["step"], elapsed=ck["elapsed"], args=ck.get("args", {}))
     for p in G.parameters():
         p.requires_grad_(False)

@@ -326,6 +326,10 @@ class Generator(nn.Module):
         # that the strands turn with a head a drag turns.
         self.bg_waves = bool(bg_waves and self.keypoint_hi_sigma)
         self.hair_strands = bool(hair_strands and self.bg_waves)
+        # the pose head reads row 0 (a drag's rows turn the strands with the head); export.py
+        # --pose-own-row makes it read the texture's row instead, which drags leave alone (the same
+        # image for every W+ whose rows are equal: an export-time A/B of drags, tools/README.md)
+        self.pose_own_row = False
         if self.bg_waves:
             self.tex = EqualLinear(w_dim, len(self.texture_names()))
             self.tex_proj = nn.Parameter(torch.zeros(channels[feature_res], 4 if self.hair_strands else 2))
@@ -533,7 +537,7 @@ class Generator(nn.Module):
                         # the head is a plain least-squares fit and answers wildly off the mapping's
                         # w (a random step of norm 0.45 moved the phase ~0.7 rad), so drags must not
                         # reach it; the warp (row 0) still bends the waves as the renderer does
-                        x = x + self.wave_maps(row(wi), row(0), offsets)
+                        x = x + self.wave_maps(row(wi), row(wi) if self.pose_own_row else row(0), offsets)
                 if self.keypoint_top_sigma and bi == self.feature_block + 2:
                     x = x + self.keypoint_maps_top(row(0), disp)
                 x = blk.conv0(x, row(wi), mode(bi, False))
