@@ -9,7 +9,6 @@ loses most of its error to a shift, a soft one little).
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 
@@ -18,6 +17,7 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import error_scales  # noqa: E402
 import train  # noqa: E402
 from networks import Generator  # noqa: E402
 
@@ -27,14 +27,8 @@ BLOCK = 8
 
 
 def blur(t: torch.Tensor, s: float) -> torch.Tensor:
-    """Separable Gaussian of std s px (s = 0: t itself); the taps reach 3 s, at least one each side."""
-    if s <= 0:
-        return t
-    k = 2 * max(1, math.ceil(3 * s)) + 1
-    g = torch.exp(-((torch.arange(k) - k // 2) ** 2) / (2 * s * s))
-    g = (g / g.sum()).to(t.dtype)
-    t = F.conv2d(F.pad(t, (k // 2,) * 4, mode="replicate"), g.view(1, 1, 1, k).repeat(3, 1, 1, 1), groups=3)
-    return F.conv2d(t, g.view(1, 1, k, 1).repeat(3, 1, 1, 1), groups=3)
+    """error_scales.blur, with s = 0 the image itself."""
+    return error_scales.blur(t, s) if s > 0 else t
 
 
 def edge_mask(x: torch.Tensor) -> torch.Tensor:

@@ -26,7 +26,7 @@ from networks import Generator  # noqa: E402
 
 
 def blur(t: torch.Tensor, s: float) -> torch.Tensor:
-    k = int(3 * s) * 2 + 1
+    k = 2 * max(1, math.ceil(3 * s)) + 1  # taps reach 3 s, at least one each side (sigma < 1/3 too)
     g = torch.exp(-((torch.arange(k) - k // 2) ** 2) / (2 * s * s))
     g = g / g.sum()
     t = F.conv2d(F.pad(t, (k // 2,) * 4, mode="replicate"), g.view(1, 1, 1, k).repeat(3, 1, 1, 1), groups=3)

@@ -21,19 +21,24 @@ import train  # noqa: E402
 from networks import Generator  # noqa: E402
 
 
+def head_moves(head, w0: torch.Tensor, dirs: list[torch.Tensor], step: float) -> list[float]:
+    """Mean keypoint move ([-1, 1] units) of any head (w -> [B, 2K]) for steps of norm step from
+    w0 [1, w_dim] along each set of directions [n, w_dim]."""
+    with torch.no_grad():
+        k0 = head(w0).reshape(1, -1, 2)
+        return [
+            (head(w0 + d / d.norm(dim=1, keepdim=True) * step).reshape(len(d), -1, 2) - k0).norm(dim=-1).mean().item()
+            for d in dirs
+        ]
+
+
 def responses(G, step: float, res: int) -> tuple[float, float]:
     g = torch.Generator().manual_seed(1)
     with torch.no_grad():
         w = G.mapping(torch.randn(17, G.z_dim, generator=g))
-        w0 = w[:1]
-        rand = torch.randn(16, w.shape[1], generator=g)
-        toward = w[1:] - w0
-        kp0 = G.keypoint_coords(w0)
-        out = []
-        for d in (rand, toward):
-            d = d / d.norm(dim=1, keepdim=True) * step
-            out.append(((G.keypoint_coords(w0 + d) - kp0).norm(dim=-1) * (res / 2)).mean().item())  # [-1, 1] -> image px
-    return out[0], out[1]
+    rand = torch.randn(16, w.shape[1], generator=g)
+    moves = head_moves(G.keypoint_coords, w[:1], [rand, w[1:] - w[:1]], step)
+    return moves[0] * (res / 2), moves[1] * (res / 2)  # [-1, 1] -> image px
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import kp_head_check  # noqa: E402
 import train  # noqa: E402
 from networks import Generator  # noqa: E402
 
@@ -31,16 +32,11 @@ def data(G: Generator, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def responses(head, w: torch.Tensor, step: float) -> tuple[float, float]:
-    """Mean keypoint move ([-1, 1] units) for random steps of norm step from w[0] and for steps of
-    that norm towards w[1:] (kp_head_check.responses, on any head)."""
+    """kp_head_check's measure on any head: moves for random steps from w[0] and towards w[1:]."""
     g = torch.Generator().manual_seed(1)
-    w0, rand, toward = w[:1], torch.randn(len(w) - 1, w.shape[1], generator=g), w[1:] - w[:1]
-    with torch.no_grad():
-        k0 = head(w0).reshape(1, -1, 2)
-        return tuple(
-            (head(w0 + d / d.norm(dim=1, keepdim=True) * step).reshape(len(d), -1, 2) - k0).norm(dim=-1).mean().item()
-            for d in (rand, toward)
-        )
+    rand = torch.randn(len(w) - 1, w.shape[1], generator=g)
+    moves = kp_head_check.head_moves(head, w[:1], [rand, w[1:] - w[:1]], step)
+    return moves[0], moves[1]
 
 
 def fit_mlp(w: torch.Tensor, kp: torch.Tensor, noise: float, hidden: int, steps: int) -> torch.nn.Module:
