@@ -352,7 +352,8 @@ def main() -> None:
                         "head on ws[7])"
                         + (
                             " and its hair strands (a fan of stripes around a point above the head; their phase from the same "
-                            "head, the head's pose from a ridge-fitted head on ws[0])"
+                            "head, the head's pose from a ridge-fitted head on "
+                            + ("ws[7]" if args.pose_own_row else "ws[0]") + ")"
                             if cfg.get("hair_strands") else ""
                         )
                         + " are inputs of the block above the feature block, moved by the displacement field, mixed by a 1x1 projection"

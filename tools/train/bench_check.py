@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 
-from scipy import stats
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import part_check  # noqa: E402
 
 METHODS = ("draggan", "stabledrag")
 MEASURES = ("patch", "exact")
@@ -64,15 +64,13 @@ def md(runs, method: str, measure: str) -> float:
 
 
 def paired(ref, cand, method: str, measure: str) -> tuple[float, float, float]:
-    """Mean over pairs of cand - ref, and a 95 % t interval over tasks (each task's pair sum)."""
+    """Mean over pairs of cand - ref, and a 95 % t interval over tasks (each task's pair sum, scaled
+    so that the tasks' mean is the pairs' mean)."""
     keys = [k for k in ref if k[1] == method and k in cand]
-    n_pairs = sum(len(ref[k][measure]) for k in keys)
-    per_task = [(sum(cand[k][measure]) - sum(ref[k][measure])) * len(keys) / n_pairs for k in keys]
-    n = len(per_task)
-    mean = sum(per_task) / n
-    sd = math.sqrt(sum((x - mean) ** 2 for x in per_task) / (n - 1))
-    half = stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n)
-    return mean, mean - half, mean + half
+    scale = len(keys) / sum(len(ref[k][measure]) for k in keys)
+    return part_check.paired_interval(
+        [sum(cand[k][measure]) * scale for k in keys], [sum(ref[k][measure]) * scale for k in keys]
+    )
 
 
 def check(refs: list, cand, errors: dict[str, float]) -> list[tuple[str, bool]]:
