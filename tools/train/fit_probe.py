@@ -19,6 +19,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import edge_check  # noqa: E402
 import part_check  # noqa: E402
 import train  # noqa: E402
 from networks import CONFIGS, Generator  # noqa: E402
@@ -93,13 +94,15 @@ def main() -> None:
         return torch.cat([part_check.windows(img[b], [lm[n] for n in names]) for b, lm in enumerate(lms)])
 
     targets = {part: part_windows(x, names) for part, names in part_check.PARTS.items()}  # fixed: cut once
+    edges = edge_check.edge_mask(x)
 
     def report(step: int, out: torch.Tensor, t0: float) -> None:
         cells = []
         for part, names in part_check.PARTS.items():
             gw, tw = part_windows(out, names), targets[part]
             cells.append(f"{part} {(gw - tw).abs().mean().item():.3f}/{(part_check.detail(gw) / part_check.detail(tw)).item():.2f}")
-        print(f"step {step} {time.time() - t0:.0f} s | L1 {(out - x).abs().mean().item():.4f} | " + " | ".join(cells), flush=True)
+        edge = f"edges {edge_check.masked_l1(out, x, edges):.4f} (shifted {edge_check.shifted_block_l1(out, x, edges):.4f})"
+        print(f"step {step} {time.time() - t0:.0f} s | L1 {(out - x).abs().mean().item():.4f} | {edge} | " + " | ".join(cells), flush=True)
 
     t0 = time.time()
     for step in range(args.steps + 1):

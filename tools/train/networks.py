@@ -169,26 +169,60 @@ def warp_basis_2d(res: int, grid: int) -> torch.Tensor:
     return torch.from_numpy((b[:, None, :, None] * b[None, :, None, :]).reshape(grid * grid, res * res).copy())
 
 
-def _resample_rows(x: torch.Tensor, src: torch.Tensor) -> torch.Tensor:
+def cubic_kernel(t: torch.Tensor) -> torch.Tensor:
+    """Keys' cubic convolution kernel (a = -0.5) at offsets t, from ops the VJP builder has: with
+    b = min(|t|, 2), 1 - 2.5 b^2 + 1.5 b^3 on [0, 1], plus -(b - 1)^2 - 2 (b - 1)^3 past 1 (which
+    makes it -0.5 b^3 + 2.5 b^2 - 4 b + 2 on [1, 2] and 0 at 2 and beyond)."""
+    b = t.abs().clamp(max=2.0)
+    c = F.relu(b - 1)
+    return 1 + b * b * (1.5 * b - 2.5) - c * c * (1 + 2 * c)
+
+
+def _resample_rows(x: torch.Tensor, src: torch.Tensor, cubic: bool = False) -> torch.Tensor:
     """x [B, R, C, N] (R independent rows of N samples), src [B, R, N]: each row linearly
     interpolated at positions src (clamped to the row, i.e. edge-replicated). One batched MatMul
     with the tent weights relu(1 - |src - j|), so the exported graph is a few ops whatever the shift
     (14 shifted copies per pass cost ~3x more in ONNX Runtime, mostly in their saved residuals)."""
     n = x.shape[-1]
+    if not torch.onnx.is_in_onnx_export():
+        return _resample_rows_gather(x, src, cubic)
     grid = torch.arange(n, dtype=x.dtype, device=x.device)
-    tent = F.relu(1 - (src.clamp(0, n - 1)[:, :, None, :] - grid[:, None]).abs())  # [B, R, N(src), N(out)]
+    t = src.clamp(0, n - 1)[:, :, None, :] - grid[:, None]
+    tent = cubic_kernel(t) if cubic else F.relu(1 - t.abs())  # [B, R, N(src), N(out)]
     return x @ tent
 
 
-def warp(x: torch.Tensor, disp: torch.Tensor) -> torch.Tensor:
+def _resample_rows_gather(x: torch.Tensor, src: torch.Tensor, cubic: bool = False) -> torch.Tensor:
+    """_resample_rows by reading the two neighbours (the tent's only nonzero weights): the same
+    values and gradients in training, where the tent matrix of a batch of 128 px images
+    ([16, 128, 128, 128]) cost 7 s per step; the export keeps the MatMul (its VJP builder has no
+    GatherElements). Cubic: the four neighbours with cubic_kernel's weights, those outside the
+    row dropped as the MatMul drops them."""
+    n = x.shape[-1]
+    s = src.clamp(0, n - 1)
+    i0 = s.detach().floor().clamp(0, n - 1)
+    if cubic:
+        out = 0
+        for o in (-1, 0, 1, 2):
+            j = i0 + o
+            wt = (cubic_kernel(s - j) * ((j >= 0) & (j <= n - 1)).to(x.dtype))[:, :, None, :]
+            out = out + x.gather(-1, j.clamp(0, n - 1).long()[:, :, None, :].expand_as(x)) * wt
+        return out
+    f = (s - i0)[:, :, None, :]
+    i0 = i0.long()[:, :, None, :].expand_as(x)
+    i1 = (i0 + 1).clamp(max=n - 1)
+    return x.gather(-1, i0) * (1 - f) + x.gather(-1, i1) * f
+
+
+def warp(x: torch.Tensor, disp: torch.Tensor, cubic: bool = False) -> torch.Tensor:
     """x [B,C,H,W] sampled at (pixel + disp), disp [B,2,H,W] in pixels (dx, dy): separable linear
     interpolation, first along x then along y (the y pass reads the x pass's rows, whose x offsets
     differ from the output row's by a fraction of a pixel for a smooth field)."""
     B, C, H, W = x.shape
     gx = torch.arange(W, dtype=x.dtype, device=x.device)
     gy = torch.arange(H, dtype=x.dtype, device=x.device)[:, None]
-    h = _resample_rows(x.permute(0, 2, 1, 3), gx + disp[:, 0])  # [B, H, C, W]
-    out = _resample_rows(h.permute(0, 3, 2, 1), (gy + disp[:, 1]).transpose(1, 2))  # [B, W, C, H]
+    h = _resample_rows(x.permute(0, 2, 1, 3), gx + disp[:, 0], cubic)  # [B, H, C, W]
+    out = _resample_rows(h.permute(0, 3, 2, 1), (gy + disp[:, 1]).transpose(1, 2), cubic)  # [B, W, C, H]
     return out.permute(0, 2, 3, 1)
 
 
@@ -236,6 +270,7 @@ class Generator(nn.Module):
         bg_waves: bool = False,
         hair_strands: bool = False,
         keypoint_mlp: int = 0,
+        late_warp: bool | str = False,
     ):
         super().__init__()
         self.z_dim, self.w_dim, self.resolution = z_dim, w_dim, resolution
@@ -340,6 +375,25 @@ class Generator(nn.Module):
                 if self.hair_strands:
                     self.pose.weight.zero_()
 
+        # The warp applied once, to the image (faces2wk2thstxsml): the blocks above the features draw
+        # the unwarped scene (their blobs and waves unwarped too) and the finished image is resampled
+        # by the field at its own resolution, as the renderer warps its scene (image(x) = scene(x +
+        # D(x))). Otherwise every outline is redrawn from features warped at 32 px and its sub-pixel
+        # place has to be decoded by convolutions (tools/README.md, "Next session" item 11 c). The
+        # drag features are still the warped feature block's output: the contract is unchanged.
+        # late_warp="cubic" resamples with Keys' cubic kernel: a bilinear resample blurs a 1-2 px
+        # outline by up to half a pixel, which the eyes paid for in the probe (tools/README.md)
+        self.late_warp = bool(late_warp and self.keypoint_hi_sigma)
+        self.late_warp_cubic = self.late_warp and late_warp == "cubic"
+        if self.late_warp:
+            self.register_buffer("warp_basis_img", warp_basis_2d(resolution, warp_grid), persistent=False)
+
+    def image_field(self, ctrl: torch.Tensor, res: int) -> torch.Tensor:
+        """The displacement field of control offsets ctrl (feature pixels) at resolution res (2x or
+        the image's), in that resolution's pixels."""
+        basis = self.warp_basis_hi if res == 2 * self.feature_res else self.warp_basis_img
+        return (res / self.feature_res) * (ctrl @ basis).reshape(ctrl.shape[0], 2, res, res)
+
     def geometry(self, w: torch.Tensor) -> torch.Tensor:
         """w [B, w_dim] -> control offsets [B, 2, grid*grid] in feature-block pixels (x, then y)."""
         return self.geo(w).reshape(w.shape[0], 2, self.warp_grid * self.warp_grid)
@@ -381,7 +435,9 @@ class Generator(nn.Module):
         the feature resolution, warped by the displacement field of control offsets ctrl (feature
         pixels, so twice as many of these pixels), mixed to that block's input channels."""
         B, r = w.shape[0], 2 * self.feature_res
-        heat = warp(self.keypoint_heat(w, r, self.keypoint_hi_sigma), 2 * (ctrl @ self.warp_basis_hi).reshape(B, 2, r, r))
+        heat = self.keypoint_heat(w, r, self.keypoint_hi_sigma)
+        if not self.late_warp:  # with the late warp these blocks draw the unwarped scene
+            heat = warp(heat, 2 * (ctrl @ self.warp_basis_hi).reshape(B, 2, r, r))
         return self.mix_blobs(w, heat, self.kp_proj_hi, self.kp_style_proj_hi if self.keypoint_hi_style else None)
 
     def keypoint_maps_top(self, w: torch.Tensor, disp: torch.Tensor) -> torch.Tensor:
@@ -390,7 +446,8 @@ class Generator(nn.Module):
         training step, so the blobs' centres move instead, to where the feature-res displacement
         field disp [B, 2, R, R] shows them (keypoint_shift)."""
         r = 4 * self.feature_res
-        heat = self.keypoint_heat(w, r, self.keypoint_top_sigma, 4 * self.keypoint_shift(w, disp))
+        shift = None if self.late_warp else 4 * self.keypoint_shift(w, disp)  # late warp: the scene's places
+        heat = self.keypoint_heat(w, r, self.keypoint_top_sigma, shift)
         return self.mix_blobs(w, heat, self.kp_proj_top, self.kp_style_proj_top if self.keypoint_hi_style else None)
 
     def texture_names(self) -> list[str]:
@@ -428,7 +485,9 @@ class Generator(nn.Module):
         maps = [torch.sin(arg), torch.cos(arg)]
         if self.hair_strands:
             maps += self.strand_maps(torch.cat([self.pose_params(w_pose), t[:, 2:3]], 1), gx, gy)
-        maps = warp(torch.stack(maps, 1), 2 * (ctrl @ self.warp_basis_hi).reshape(B, 2, r, r))
+        maps = torch.stack(maps, 1)
+        if not self.late_warp:
+            maps = warp(maps, 2 * (ctrl @ self.warp_basis_hi).reshape(B, 2, r, r))
         return (self.tex_proj @ maps.reshape(B, maps.shape[1], r * r)).reshape(B, -1, r, r)
 
     @staticmethod
@@ -550,8 +609,13 @@ class Generator(nn.Module):
                 if self.warp_grid:
                     offsets = self.geometry(row(0)) if ctrl is None else ctrl
                     disp = self.field(offsets)
+                    if self.late_warp:
+                        feat = warp(x, disp)
+                        continue
                     x, img = warp(x, disp), warp(img, disp)
                 feat = x
+        if self.late_warp and feat is not None:
+            img = warp(img, self.image_field(offsets, img.shape[-1]), self.late_warp_cubic)
         return (img, feat) if return_features else img
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
@@ -620,6 +684,10 @@ FACES2WK2THSTX_CONFIG = dict(FACES2WK2THST_CONFIG, bg_waves=True)
 FACES2WK2THSTXS_CONFIG = dict(FACES2WK2THSTX_CONFIG, hair_strands=True)
 # ... and a nonlinear keypoint head (KeypointMLP, 512 hidden): the blobs placed 0.4 instead of 0.8 px off
 FACES2WK2THSTXSM_CONFIG = dict(FACES2WK2THSTXS_CONFIG, keypoint_mlp=512)
+# ... with the warp applied once, to the finished image (Generator.late_warp)
+FACES2WK2THSTXSML_CONFIG = dict(FACES2WK2THSTXSM_CONFIG, late_warp=True)
+# ... resampled with a cubic kernel
+FACES2WK2THSTXSMC_CONFIG = dict(FACES2WK2THSTXSM_CONFIG, late_warp="cubic")
 # the faces2 network for tools/dataset/faces2g4.py (4 x 4 warp grid, P = 91): only z_dim differs
 FACES2G4_CONFIG = dict(FACES2_CONFIG, z_dim=91)
 CONFIGS = dict(
@@ -637,4 +705,6 @@ CONFIGS = dict(
     faces2wk2thstx=FACES2WK2THSTX_CONFIG,
     faces2wk2thstxs=FACES2WK2THSTXS_CONFIG,
     faces2wk2thstxsm=FACES2WK2THSTXSM_CONFIG,
+    faces2wk2thstxsml=FACES2WK2THSTXSML_CONFIG,
+    faces2wk2thstxsmc=FACES2WK2THSTXSMC_CONFIG,
 )

@@ -18,7 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "dataset"))
 import faces2  # noqa: E402
-from networks import CONFIGS, Generator, warp, warp_basis_2d  # noqa: E402
+from networks import CONFIGS, Generator, cubic_kernel, warp, warp_basis_2d  # noqa: E402
 
 
 class WarpTest(unittest.TestCase):
@@ -560,3 +560,96 @@ class TrainHelpersTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class LateWarpTest(unittest.TestCase):
+    """faces2wk2thstxsml: the warp applied once, to the finished image (Generator.late_warp)."""
+
+    def _pair(self) -> tuple[Generator, Generator, torch.Tensor]:
+        torch.manual_seed(0)
+        G = Generator(**CONFIGS["faces2wk2thstxsm"])
+        with torch.no_grad():  # every zero-started path drawing something
+            for name, p in G.named_parameters():
+                if name.startswith(("kp_proj", "kp_style", "tex_proj")):
+                    p.normal_(0, 0.3)
+        L = Generator(**CONFIGS["faces2wk2thstxsml"])
+        self.assertEqual(L.load_state_dict(G.state_dict(), strict=True).missing_keys, [])  # no new weights
+        ws = G.mapping(torch.randn(2, G.z_dim))[:, None].expand(-1, G.num_ws, -1).detach()
+        return G, L, ws
+
+    def test_with_no_displacement_it_is_the_early_warp_network(self):
+        G, L, ws = self._pair()
+        zero = torch.zeros(2, 2, G.warp_grid**2)
+        with torch.no_grad():
+            a, fa = G.synthesis(ws, ctrl=zero)
+            b, fb = L.synthesis(ws, ctrl=zero)
+        torch.testing.assert_close(b, a, atol=1e-5, rtol=0)
+        torch.testing.assert_close(fb, fa, atol=1e-5, rtol=0)
+
+    def test_a_whole_pixel_translation_moves_image_and_features_alike(self):
+        # the B-spline weights sum to 1 away from the border, so equal control offsets of 1 feature
+        # px read the unmoved image 4 image px (128 / 32) to the right and the features 1 px
+        _, L, ws = self._pair()
+        zero = torch.zeros(2, 2, L.warp_grid**2)
+        one = zero.clone()
+        one[:, 0] = 1.0
+        with torch.no_grad():
+            a, fa = L.synthesis(ws, ctrl=zero)
+            b, fb = L.synthesis(ws, ctrl=one)
+        torch.testing.assert_close(b[..., 24:104, 24:104], a[..., 24:104, 28:108], atol=1e-4, rtol=0)
+        torch.testing.assert_close(fb[..., 6:26, 6:26], fa[..., 6:26, 7:27], atol=1e-4, rtol=0)
+
+    def test_the_image_gets_the_offsets_gradient(self):
+        _, L, ws = self._pair()
+        ctrl = (0.5 * torch.randn(2, 2, L.warp_grid**2)).requires_grad_(True)
+        img, _ = L.synthesis(ws, ctrl=ctrl)
+        (img * torch.randn_like(img)).sum().backward()
+        self.assertGreater(ctrl.grad.abs().sum().item(), 0.0)
+
+
+class ResampleRowsTest(unittest.TestCase):
+    def test_training_path_is_the_exported_tent_matmul_with_its_gradients(self):
+        # networks._resample_rows_gather (training) against the tent MatMul the ONNX export keeps,
+        # on a rough field reaching past both ends (clamped) and whole-pixel positions
+        from networks import _resample_rows_gather
+
+        torch.manual_seed(1)
+        n = 16
+        x = torch.randn(2, 5, 3, n, dtype=torch.float64, requires_grad=True)
+        src = (torch.arange(n, dtype=torch.float64) + 4 * torch.randn(2, 5, n, dtype=torch.float64))
+        src[0, 0, :4] = torch.tensor([0.0, 3.0, 15.0, 7.0], dtype=torch.float64)  # on the grid and at the last sample
+        src.requires_grad_(True)
+        grid = torch.arange(n, dtype=torch.float64)
+        tent = F.relu(1 - (src.clamp(0, n - 1)[:, :, None, :] - grid[:, None]).abs())
+        ref, got = x @ tent, _resample_rows_gather(x, src)
+        torch.testing.assert_close(got, ref, atol=1e-12, rtol=0)
+        u = torch.randn_like(ref)
+        gx_ref, gs_ref = torch.autograd.grad((ref * u).sum(), (x, src))
+        gx, gs = torch.autograd.grad((got * u).sum(), (x, src))
+        torch.testing.assert_close(gx, gx_ref, atol=1e-12, rtol=0)
+        off = (src - src.round()).abs() > 1e-6  # the tent's kinks: one-sided derivatives differ there
+        torch.testing.assert_close(gs[off], gs_ref[off], atol=1e-12, rtol=0)
+        # cubic: the same against the cubic kernel's MatMul (C1, so every derivative agrees)
+        ref, got = x @ cubic_kernel(src.clamp(0, n - 1)[:, :, None, :] - grid[:, None]), _resample_rows_gather(x, src, True)
+        torch.testing.assert_close(got, ref, atol=1e-12, rtol=0)
+        gx_ref, gs_ref = torch.autograd.grad((ref * u).sum(), (x, src))
+        gx, gs = torch.autograd.grad((got * u).sum(), (x, src))
+        torch.testing.assert_close(gx, gx_ref, atol=1e-12, rtol=0)
+        torch.testing.assert_close(gs, gs_ref, atol=1e-12, rtol=0)
+
+    def test_cubic_kernel_is_keys_and_interpolates(self):
+        from networks import cubic_kernel
+
+        t = torch.linspace(-3, 3, 601, dtype=torch.float64)
+        a = t.abs()
+        keys = torch.where(a < 1, 1.5 * a**3 - 2.5 * a**2 + 1, torch.where(a < 2, -0.5 * a**3 + 2.5 * a**2 - 4 * a + 2, 0 * a))
+        torch.testing.assert_close(cubic_kernel(t), keys, atol=1e-12, rtol=0)
+        # weights sum to 1 and reproduce a ramp (Keys' kernel is exact on quadratics) away from the ends
+        x = (torch.arange(12, dtype=torch.float64) ** 2).reshape(1, 1, 1, 12)
+        src = (0.6 + 0.73 * torch.arange(12, dtype=torch.float64)).reshape(1, 1, 12)
+        from networks import _resample_rows_gather
+
+        inner = (src[0, 0] >= 1) & (src[0, 0] < 9)  # all four neighbours inside the row
+        got = _resample_rows_gather(x, src, True)[0, 0, 0]
+        torch.testing.assert_close(got[inner], src[0, 0][inner] ** 2, atol=1e-12, rtol=0)
+        self.assertGreaterEqual(int(inner.sum()), 8)
