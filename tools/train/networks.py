@@ -383,8 +383,12 @@ class Generator(nn.Module):
         # drag features are still the warped feature block's output: the contract is unchanged.
         # late_warp="cubic" resamples with Keys' cubic kernel: a bilinear resample blurs a 1-2 px
         # outline by up to half a pixel, which the eyes paid for in the probe (tools/README.md)
+        # late_warp="mid" warps (cubic) after the 64 px block instead: that block draws the unwarped
+        # scene, the 128 px block draws on the warped 64 px output with its blobs placed as before.
+        # warp_res: where the features and the image so far are warped
         self.late_warp = bool(late_warp and self.keypoint_hi_sigma)
-        self.late_warp_cubic = self.late_warp and late_warp == "cubic"
+        self.late_warp_cubic = self.late_warp and late_warp in ("cubic", "mid")
+        self.warp_res = (2 * feature_res if late_warp == "mid" else resolution) if self.late_warp else feature_res
         if self.late_warp:
             self.register_buffer("warp_basis_img", warp_basis_2d(resolution, warp_grid), persistent=False)
 
@@ -436,7 +440,7 @@ class Generator(nn.Module):
         pixels, so twice as many of these pixels), mixed to that block's input channels."""
         B, r = w.shape[0], 2 * self.feature_res
         heat = self.keypoint_heat(w, r, self.keypoint_hi_sigma)
-        if not self.late_warp:  # with the late warp these blocks draw the unwarped scene
+        if not self.late_warp:  # with a late warp this block draws the unwarped scene
             heat = warp(heat, 2 * (ctrl @ self.warp_basis_hi).reshape(B, 2, r, r))
         return self.mix_blobs(w, heat, self.kp_proj_hi, self.kp_style_proj_hi if self.keypoint_hi_style else None)
 
@@ -446,7 +450,8 @@ class Generator(nn.Module):
         training step, so the blobs' centres move instead, to where the feature-res displacement
         field disp [B, 2, R, R] shows them (keypoint_shift)."""
         r = 4 * self.feature_res
-        shift = None if self.late_warp else 4 * self.keypoint_shift(w, disp)  # late warp: the scene's places
+        # warped after this block: the scene's places
+        shift = None if self.warp_res == 4 * self.feature_res else 4 * self.keypoint_shift(w, disp)
         heat = self.keypoint_heat(w, r, self.keypoint_top_sigma, shift)
         return self.mix_blobs(w, heat, self.kp_proj_top, self.kp_style_proj_top if self.keypoint_hi_style else None)
 
@@ -578,6 +583,9 @@ class Generator(nn.Module):
                 return torgb or bi > self.feature_block
             return bool(fused)
 
+        def blk_res(bi: int) -> int:
+            return self.res_list[bi]
+
         x = self.const if B == 1 else self.const.expand(B, -1, -1, -1)
         img = None
         feat = None
@@ -614,7 +622,12 @@ class Generator(nn.Module):
                         continue
                     x, img = warp(x, disp), warp(img, disp)
                 feat = x
-        if self.late_warp and feat is not None:
+            elif self.late_warp and feat is not None and blk_res(bi) == self.warp_res:
+                field = self.image_field(offsets, blk_res(bi))
+                img = warp(img, field, self.late_warp_cubic)
+                if bi + 1 < len(self.blocks):
+                    x = warp(x, field, self.late_warp_cubic)
+        if self.late_warp and feat is not None and img.shape[-1] < self.warp_res:  # --half-res: stopped below it
             img = warp(img, self.image_field(offsets, img.shape[-1]), self.late_warp_cubic)
         return (img, feat) if return_features else img
 
@@ -688,6 +701,8 @@ FACES2WK2THSTXSM_CONFIG = dict(FACES2WK2THSTXS_CONFIG, keypoint_mlp=512)
 FACES2WK2THSTXSML_CONFIG = dict(FACES2WK2THSTXSM_CONFIG, late_warp=True)
 # ... resampled with a cubic kernel
 FACES2WK2THSTXSMC_CONFIG = dict(FACES2WK2THSTXSM_CONFIG, late_warp="cubic")
+# ... warped (cubic) after the 64 px block: the 128 px block draws on the warped output
+FACES2WK2THSTXSMM_CONFIG = dict(FACES2WK2THSTXSM_CONFIG, late_warp="mid")
 # the faces2 network for tools/dataset/faces2g4.py (4 x 4 warp grid, P = 91): only z_dim differs
 FACES2G4_CONFIG = dict(FACES2_CONFIG, z_dim=91)
 CONFIGS = dict(
@@ -707,4 +722,5 @@ CONFIGS = dict(
     faces2wk2thstxsm=FACES2WK2THSTXSM_CONFIG,
     faces2wk2thstxsml=FACES2WK2THSTXSML_CONFIG,
     faces2wk2thstxsmc=FACES2WK2THSTXSMC_CONFIG,
+    faces2wk2thstxsmm=FACES2WK2THSTXSMM_CONFIG,
 )
