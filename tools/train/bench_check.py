@@ -92,14 +92,23 @@ def check(refs: list, cand, errors: dict[str, float]) -> list[tuple[str, bool]]:
     return lines
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def arguments(doc: str, budget: int) -> argparse.Namespace:
+    """--ref FOLDER..., --cand FOLDER, --budget N: the command line of this check and long_check.py."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ref", nargs="+", required=True, help="bench output folders of the reference checkpoints")
     ap.add_argument("--cand", required=True, help="bench output folder of the candidate")
-    ap.add_argument("--budget", type=int, default=60)
-    a = ap.parse_args()
+    ap.add_argument("--budget", type=int, default=budget)
+    return ap.parse_args()
+
+
+def main() -> None:
+    a = arguments(__doc__, 60)
     refs = [load_runs(r, a.budget) for r in a.ref]
-    lines = check(refs, load_runs(a.cand, a.budget), stated_errors(a.cand))
+    finish(check(refs, load_runs(a.cand, a.budget), stated_errors(a.cand)))
+
+
+def finish(lines: list[tuple[str, bool]]) -> None:
+    """Prints each check as ok / FAIL and exits 1 when any failed (long_check.py too)."""
     for text, ok in lines:
         print(("ok   " if ok else "FAIL ") + text)
     sys.exit(0 if all(ok for _, ok in lines) else 1)

@@ -16,12 +16,12 @@ Exits 1 when any check fails.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_check  # noqa: E402
 import part_check  # noqa: E402
 
 METHODS = ("draggan", "stabledrag")
@@ -73,15 +73,8 @@ def check(refs: list[dict], cand: dict) -> list[tuple[str, bool]]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--ref", nargs="+", required=True, help="full bench output folders of the reference checkpoints")
-    ap.add_argument("--cand", required=True, help="full bench output folder of the candidate")
-    ap.add_argument("--budget", type=int, default=300)
-    a = ap.parse_args()
-    lines = check([load_long(r, a.budget) for r in a.ref], load_long(a.cand, a.budget))
-    for text, ok in lines:
-        print(("ok   " if ok else "FAIL ") + text)
-    sys.exit(0 if all(ok for _, ok in lines) else 1)
+    a = bench_check.arguments(__doc__, 300)
+    bench_check.finish(check([load_long(r, a.budget) for r in a.ref], load_long(a.cand, a.budget)))
 
 
 if __name__ == "__main__":

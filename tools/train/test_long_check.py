@@ -29,15 +29,8 @@ def bench(folder: str, runs: dict) -> str:
 
 
 class LongCheck(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory()
-        self.root = self.tmp.name
-
-    def tearDown(self):
-        self.tmp.cleanup()
-
     def run_check(self, refs, cand):
-        root = tempfile.mkdtemp(dir=self.root)
+        root = self.enterContext(tempfile.TemporaryDirectory())
         r = [long_check.load_long(bench(os.path.join(root, f"r{i}"), d), 300) for i, d in enumerate(refs)]
         return long_check.check(r, long_check.load_long(bench(os.path.join(root, "c"), cand), 300))
 
