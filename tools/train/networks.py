@@ -179,8 +179,8 @@ def cubic_kernel(t: torch.Tensor) -> torch.Tensor:
 
 
 def _resample_rows(x: torch.Tensor, src: torch.Tensor, cubic: bool = False) -> torch.Tensor:
-    """x [B, R, C, N] (R independent rows of N samples), src [B, R, N]: each row linearly
-    interpolated at positions src (clamped to the row, i.e. edge-replicated). One batched MatMul
+    """x [B, R, C, N] (R independent rows of N samples), src [B, R, N]: each row linearly (or with
+    cubic_kernel) interpolated at positions src (clamped to the row, i.e. edge-replicated). One batched MatMul
     with the tent weights relu(1 - |src - j|), so the exported graph is a few ops whatever the shift
     (14 shifted copies per pass cost ~3x more in ONNX Runtime, mostly in their saved residuals)."""
     n = x.shape[-1]
@@ -200,7 +200,7 @@ def _resample_rows_gather(x: torch.Tensor, src: torch.Tensor, cubic: bool = Fals
     row dropped as the MatMul drops them."""
     n = x.shape[-1]
     s = src.clamp(0, n - 1)
-    i0 = s.detach().floor().clamp(0, n - 1)
+    i0 = s.detach().floor()
     if cubic:
         out = 0
         for o in (-1, 0, 1, 2):
@@ -217,7 +217,8 @@ def _resample_rows_gather(x: torch.Tensor, src: torch.Tensor, cubic: bool = Fals
 def warp(x: torch.Tensor, disp: torch.Tensor, cubic: bool = False) -> torch.Tensor:
     """x [B,C,H,W] sampled at (pixel + disp), disp [B,2,H,W] in pixels (dx, dy): separable linear
     interpolation, first along x then along y (the y pass reads the x pass's rows, whose x offsets
-    differ from the output row's by a fraction of a pixel for a smooth field)."""
+    differ from the output row's by a fraction of a pixel for a smooth field); cubic: Keys' kernel
+    instead of the linear one."""
     B, C, H, W = x.shape
     gx = torch.arange(W, dtype=x.dtype, device=x.device)
     gy = torch.arange(H, dtype=x.dtype, device=x.device)[:, None]
@@ -393,8 +394,8 @@ class Generator(nn.Module):
             self.register_buffer("warp_basis_img", warp_basis_2d(resolution, warp_grid), persistent=False)
 
     def image_field(self, ctrl: torch.Tensor, res: int) -> torch.Tensor:
-        """The displacement field of control offsets ctrl (feature pixels) at resolution res (2x or
-        the image's), in that resolution's pixels."""
+        """The displacement field of control offsets ctrl (feature pixels) at resolution res (2x the
+        features' or, with a late warp, the image's), in that resolution's pixels."""
         basis = self.warp_basis_hi if res == 2 * self.feature_res else self.warp_basis_img
         return (res / self.feature_res) * (ctrl @ basis).reshape(ctrl.shape[0], 2, res, res)
 
@@ -438,10 +439,10 @@ class Generator(nn.Module):
         """[B, C, 2R, 2R] added to the input of the block above the features: the blobs at twice
         the feature resolution, warped by the displacement field of control offsets ctrl (feature
         pixels, so twice as many of these pixels), mixed to that block's input channels."""
-        B, r = w.shape[0], 2 * self.feature_res
+        r = 2 * self.feature_res
         heat = self.keypoint_heat(w, r, self.keypoint_hi_sigma)
         if not self.late_warp:  # with a late warp this block draws the unwarped scene
-            heat = warp(heat, 2 * (ctrl @ self.warp_basis_hi).reshape(B, 2, r, r))
+            heat = warp(heat, self.image_field(ctrl, r))
         return self.mix_blobs(w, heat, self.kp_proj_hi, self.kp_style_proj_hi if self.keypoint_hi_style else None)
 
     def keypoint_maps_top(self, w: torch.Tensor, disp: torch.Tensor) -> torch.Tensor:
@@ -492,7 +493,7 @@ class Generator(nn.Module):
             maps += self.strand_maps(torch.cat([self.pose_params(w_pose), t[:, 2:3]], 1), gx, gy)
         maps = torch.stack(maps, 1)
         if not self.late_warp:
-            maps = warp(maps, 2 * (ctrl @ self.warp_basis_hi).reshape(B, 2, r, r))
+            maps = warp(maps, self.image_field(ctrl, r))
         return (self.tex_proj @ maps.reshape(B, maps.shape[1], r * r)).reshape(B, -1, r, r)
 
     @staticmethod
@@ -583,9 +584,6 @@ class Generator(nn.Module):
                 return torgb or bi > self.feature_block
             return bool(fused)
 
-        def blk_res(bi: int) -> int:
-            return self.res_list[bi]
-
         x = self.const if B == 1 else self.const.expand(B, -1, -1, -1)
         img = None
         feat = None
@@ -622,8 +620,8 @@ class Generator(nn.Module):
                         continue
                     x, img = warp(x, disp), warp(img, disp)
                 feat = x
-            elif self.late_warp and feat is not None and blk_res(bi) == self.warp_res:
-                field = self.image_field(offsets, blk_res(bi))
+            elif self.late_warp and feat is not None and self.res_list[bi] == self.warp_res:
+                field = self.image_field(offsets, self.warp_res)
                 img = warp(img, field, self.late_warp_cubic)
                 if bi + 1 < len(self.blocks):
                     x = warp(x, field, self.late_warp_cubic)
